@@ -1,0 +1,1 @@
+"""offercoach's engine: knowledge loading, checking, compiling to experta, consulting and explaining."""

@@ -1,0 +1,42 @@
+"""Reading the answers a person gives beforehand: an answers file and --answer ID=VALUE options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .errors import AnswerError, KnowledgeError, UsageError
+from .yaml_source import read_yaml
+
+
+def read_answers_file(path: str) -> dict[str, Any]:
+    """The mapping of question id to value in a YAML or JSON file; bare yes/no stay the words yes/no."""
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"{path}: no such answers file")
+    try:
+        if file.suffix == ".json":
+            data = json.loads(file.read_text(encoding="utf-8"))
+        else:
+            data = read_yaml(file)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the answers file: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise AnswerError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+    except KnowledgeError as exc:
+        raise AnswerError(str(exc)) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise AnswerError(f"{path}: the answers file must be a mapping of question id to value, "
+                          "e.g. 'situation: weighing_offer'")
+    return {str(k): v for k, v in data.items()}
+
+
+def parse_answer_option(text: str) -> tuple[str, str]:
+    """Split one --answer ID=VALUE option."""
+    question, sep, value = text.partition("=")
+    if not sep or not question.strip():
+        raise AnswerError(f"--answer takes ID=VALUE, e.g. --answer situation=weighing_offer; got '{text}'")
+    return question.strip(), value.strip()

@@ -1,0 +1,175 @@
+"""Compiling a KnowledgeBase into experta rules: the advice itself, plus the rules that decide what to ask."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from functools import cache
+from typing import Any
+
+from .experta_layer import AND, EXISTS, NOT, OR, InitialFact, P, Rule, TracingEngine, fact_class
+from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not, walk
+from .knowledge import Rule as KRule
+
+# Salience tiers. Within a stratum the advice fires first, then rules record which questions
+# they wait on; questions are asked only when nothing else can fire. Rules that read the
+# absence of a fact sit in lower strata, so they wait until every question that could still
+# produce that fact has been asked.
+STRATUM_STEP = 3000
+NEED_OFFSET = -300
+ASK_SALIENCE = -600
+
+NEED_PREFIX = "need:"
+ASK_PREFIX = "ask:"
+
+
+def answer_class(question: str) -> type:
+    return fact_class(f"answer:{question}")
+
+
+def derived_class(fact: str) -> type:
+    return fact_class(f"fact:{fact}")
+
+
+Recommended = fact_class("recommendation")
+Proposed = fact_class("verdict")
+Wanted = fact_class("wanted")
+
+
+@cache
+def _member_of(values: frozenset[str], inside: bool) -> Callable[[Any], bool]:
+    # Memoised so experta's class-level check caches do not grow with every build.
+    return (lambda v: v in values) if inside else (lambda v: v not in values)
+
+
+def holds(cond: Condition) -> Any:
+    """The experta pattern that matches when `cond` is true."""
+    if isinstance(cond, AnswerIn):
+        if len(cond.values) == 1:
+            return answer_class(cond.question)(value=cond.values[0])
+        return answer_class(cond.question)(value=P(_member_of(frozenset(cond.values), True)))
+    if isinstance(cond, FactHolds):
+        return derived_class(cond.fact)()
+    if isinstance(cond, Not):
+        return fails(cond.condition)
+    if isinstance(cond, AllOf):
+        return AND(*map(holds, cond.conditions)) if cond.conditions else InitialFact()
+    return OR(*map(holds, cond.conditions))
+
+
+def fails(cond: Condition) -> Any:
+    """The experta pattern that matches when `cond` is false; an unanswered question is neither."""
+    if isinstance(cond, AnswerIn):
+        return answer_class(cond.question)(value=P(_member_of(frozenset(cond.values), False)))
+    if isinstance(cond, FactHolds):
+        return NOT(derived_class(cond.fact)())
+    if isinstance(cond, Not):
+        return holds(cond.condition)
+    if isinstance(cond, AllOf):
+        return OR(*map(fails, cond.conditions)) if cond.conditions else NOT(InitialFact())
+    return AND(*map(fails, cond.conditions))
+
+
+def waits(cond: Condition, context: tuple[Any, ...] = ()) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Each question `cond` reads, with the patterns that must match before it is worth asking."""
+    if isinstance(cond, AnswerIn):
+        yield cond.question, context
+    elif isinstance(cond, Not):
+        yield from waits(cond.condition, context)
+    elif isinstance(cond, (AllOf, AnyOf)):
+        settle = holds if isinstance(cond, AllOf) else fails
+        for k, inner in enumerate(cond.conditions):
+            yield from waits(inner, context + tuple(settle(c) for c in cond.conditions[:k]))
+
+
+def strata(kb: KnowledgeBase) -> dict[str, int]:
+    """Each rule's stratum: one more than the strata of the facts it reads the absence of."""
+    fact_level = {f: 0 for f in kb.facts}
+    rule_level = {r: 0 for r in kb.rules}
+    for _ in range(len(kb.rules) + 1):  # at most one pass per rule; no cycle passes through 'not'
+        changed = False
+        for rule in kb.rules.values():
+            level = 0
+            for cond in walk(rule.when):
+                if isinstance(cond, Not):
+                    level = max([level] + [fact_level[c.fact] + 1 for c in walk(cond.condition)
+                                           if isinstance(c, FactHolds)])
+                elif isinstance(cond, FactHolds):
+                    level = max(level, fact_level[cond.fact])
+            if level != rule_level[rule.id]:
+                rule_level[rule.id], changed = level, True
+            for fact in rule.conclude:
+                if fact_level[fact] < level:
+                    fact_level[fact], changed = level, True
+        if not changed:
+            break
+    return rule_level
+
+
+def _advice_action(rule: KRule) -> Callable[..., None]:
+    def act(engine: TracingEngine, **_: Any) -> None:
+        if rule.id in engine.fired:  # an 'any' condition can match twice; the advice is given once
+            return
+        engine.fired.add(rule.id)
+        for fact in rule.conclude:
+            engine.declare(derived_class(fact)(by=rule.id))
+        for rec in rule.recommend:
+            engine.declare(Recommended(id=rec, by=rule.id))
+        if rule.verdict is not None:
+            engine.declare(Proposed(id=rule.verdict, by=rule.id))
+    return act
+
+
+def _need_action(question: str, rule: str) -> Callable[..., None]:
+    def act(engine: TracingEngine, **_: Any) -> None:
+        engine.declare(Wanted(question=question, rule=rule))
+    return act
+
+
+def _ask_action(question: str) -> Callable[..., None]:
+    def act(engine: TracingEngine, **_: Any) -> None:
+        engine.asking = question
+        engine.halt()
+    return act
+
+
+def _named(rule: Rule, fn: Callable[..., None], name: str, order: int) -> Rule:
+    fn.__name__ = name
+    fn.order = order  # type: ignore[attr-defined]  # read by StableDepthStrategy for ties
+    return rule(fn)
+
+
+def compile_rules(kb: KnowledgeBase) -> list[Rule]:
+    """All experta rules for `kb`: advice rules, 'need' rules and one 'ask' rule per question."""
+    level = strata(kb)
+    compiled = []
+    for order, rule in enumerate(kb.rules.values()):
+        base = -STRATUM_STEP * level[rule.id]
+        compiled.append(_named(Rule(holds(rule.when), salience=base + rule.salience),
+                               _advice_action(rule), rule.id, order))
+        # A rule stops waiting once any of its top-level answers already rules it out.
+        ruled_out = tuple(NOT(fails(c)) for c in rule.when.conditions
+                          if isinstance(c, AnswerIn) or (isinstance(c, Not) and isinstance(c.condition, AnswerIn)))
+        for question, context in waits(rule.when):
+            pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))
+            compiled.append(_named(Rule(pattern, salience=base + NEED_OFFSET),
+                                   _need_action(question, rule.id), f"{NEED_PREFIX}{rule.id}:{question}", order))
+    for order, question in enumerate(kb.questions):
+        pattern = AND(EXISTS(Wanted(question=question)), NOT(answer_class(question)()))
+        compiled.append(_named(Rule(pattern, salience=ASK_SALIENCE), _ask_action(question),
+                               f"{ASK_PREFIX}{question}", order))
+    return compiled
+
+
+class AdviceEngine(TracingEngine):
+    """The experta engine for one knowledge base; reset() starts a new consultation."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.fired: set[str] = set()
+        self.asking: str | None = None
+        super().__init__(compile_rules(kb))
+
+    def reset(self, **kwargs: Any) -> None:
+        self.fired = set()
+        self.asking = None
+        super().reset(**kwargs)

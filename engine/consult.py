@@ -1,0 +1,157 @@
+"""Running a consultation: forward chaining in experta, asking each question when a rule waits on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import english
+from .compile import AdviceEngine, Proposed, Recommended, Wanted, answer_class
+from .errors import AnswerError, ConsultationStopped, KnowledgeError, Problem
+from .knowledge import UNKNOWN, KnowledgeBase, Question
+from .load import nearest
+from .trace import Asked, Trace
+
+Ask = Callable[[str], str]
+Say = Callable[[str], None]
+
+
+@dataclass
+class Outcome:
+    """What a consultation concluded, and the record of how."""
+
+    verdict: str
+    verdict_because: list[str]
+    candidates: list[tuple[str, str]]  # (verdict, rule) in the order rules proposed them
+    recommendations: list[tuple[str, list[str]]]  # (recommendation, rules), most important first
+    answers: dict[str, str]
+    unanswered: list[str]
+    trace: Trace = field(default_factory=Trace)
+
+
+_engines: dict[int, tuple[KnowledgeBase, AdviceEngine]] = {}
+
+
+def engine_for(kb: KnowledgeBase) -> AdviceEngine:
+    """The compiled engine for `kb`, built once per process and reset for each consultation."""
+    cached = _engines.get(id(kb))
+    if cached is None or cached[0] is not kb:
+        cached = _engines[id(kb)] = (kb, AdviceEngine(kb))
+    return cached[1]
+
+
+def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
+    """Return `value` if it may answer `question_id`; else raise AnswerError naming the allowed values."""
+    question = kb.questions.get(question_id)
+    if question is None:
+        raise AnswerError(f"unknown question '{question_id}'{nearest(question_id, kb.questions)} "
+                          f"(known questions: {', '.join(kb.questions)})")
+    if not isinstance(value, str) or value not in question.allowed:
+        shown = value if isinstance(value, str) else repr(value)
+        raise AnswerError(f"'{shown}' is not an allowed answer to '{question_id}'; "
+                          f"allowed: {', '.join(question.allowed)}")
+    return value
+
+
+class _Back(Exception):
+    """The person asked to undo their previous answer."""
+
+
+class Consultation:
+    """One consultation: given answers are used as asked; the rest come from `ask`, or are unknown."""
+
+    def __init__(self, kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say) -> None:
+        self.kb = kb
+        self.given = {q: check_answer(kb, q, v) for q, v in given.items()}
+        self.ask = ask
+        self.say = say
+        self.typed: list[tuple[str, str]] = []  # answers typed at the prompt, in order, for 'back'
+
+    def run(self) -> Outcome:
+        while True:
+            try:
+                return self._run_once()
+            except _Back:
+                if self.typed:
+                    self.typed.pop()
+
+    def _run_once(self) -> Outcome:
+        engine = engine_for(self.kb)
+        trace = Trace()
+        engine.on_firing = trace.record
+        engine.reset()
+        answers: dict[str, str] = {}
+        typed = dict(self.typed)
+        while True:
+            engine.run()
+            if engine.asking is None:
+                break
+            question, engine.asking = self.kb.questions[engine.asking], None
+            waiting = self._waiting(engine, question.id)
+            if question.id in self.given:
+                value, how = self.given[question.id], "from answers"
+            elif question.id in typed:
+                value, how = typed[question.id], "answered"
+            elif self.ask is None:
+                value, how = UNKNOWN, "unanswered"
+            else:
+                value, how = self._prompt(question, waiting, len(answers) + 1), "answered"
+                self.typed.append((question.id, value))
+            answers[question.id] = value
+            trace.asked.append(Asked(question.id, len(trace.steps), waiting, value, how))
+            engine.declare(answer_class(question.id)(value=value))
+        return self._outcome(engine, trace, answers)
+
+    def _waiting(self, engine: AdviceEngine, question: str) -> list[str]:
+        rules = {f["rule"] for f in engine.facts.values() if isinstance(f, Wanted) and f["question"] == question}
+        return [r for r in self.kb.rules if r in rules]
+
+    def _prompt(self, question: Question, waiting: list[str], number: int) -> str:
+        assert self.ask is not None
+        self.say(english.question_block(question, number))
+        while True:
+            raw = self.ask(english.prompt(question)).strip()
+            word = raw.lower()
+            if word in ("quit", "exit"):
+                raise ConsultationStopped("stopped at your request; nothing was decided")
+            if word == "back":
+                if self.typed:
+                    raise _Back()
+                self.say(english.NOTHING_TO_UNDO)
+                continue
+            if word in ("help", "?"):
+                self.say(english.question_help(question))
+                continue
+            if word == "why":
+                self.say(english.why_asked(self.kb, question, waiting))
+                continue
+            value = english.read_choice(question, word)
+            if value is not None:
+                return value
+            self.say(english.not_allowed(question, raw))
+
+    def _outcome(self, engine: AdviceEngine, trace: Trace, answers: dict[str, str]) -> Outcome:
+        facts = list(engine.facts.values())
+        candidates = [(f["id"], f["by"]) for f in facts if isinstance(f, Proposed)]
+        if not candidates:
+            where = self.kb.files[0] if self.kb.files else ", ".join(self.kb.layers)
+            shown = ", ".join(f"{q}={v}" for q, v in answers.items()) or "no answers"
+            raise KnowledgeError([Problem(where, 0, 0, f"no rule proposes a verdict for these answers ({shown})")])
+        order = list(self.kb.verdicts)
+        verdict = max((v for v, _ in candidates),
+                      key=lambda v: (self.kb.verdicts[v].priority, -order.index(v)))
+        recs: dict[str, list[str]] = {}
+        for f in facts:
+            if isinstance(f, Recommended):
+                recs.setdefault(f["id"], []).append(f["by"])
+        rec_order = list(self.kb.recommendations)
+        ranked = sorted(recs.items(), key=lambda item: (-self.kb.recommendations[item[0]].priority,
+                                                        rec_order.index(item[0])))
+        return Outcome(verdict, [r for v, r in candidates if v == verdict], candidates, ranked,
+                       answers, [a.question for a in trace.asked if a.given == "unanswered"], trace)
+
+
+def consult(kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say) -> Outcome:
+    """Run one consultation of `kb`; `ask` reads a line from the person (None: never ask)."""
+    return Consultation(kb, given, ask, say).run()

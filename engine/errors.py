@@ -1,0 +1,44 @@
+"""The errors engine/ raises; cli.py maps them to exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem in a file a person wrote."""
+
+    path: str
+    line: int
+    col: int
+    message: str
+
+    def __str__(self) -> str:
+        if self.line:
+            return f"{self.path}:{self.line}:{self.col}: {self.message}"
+        return f"{self.path}: {self.message}"
+
+
+class OffercoachError(Exception):
+    """Base of every error offercoach reports to a person."""
+
+
+class KnowledgeError(OffercoachError):
+    """The knowledge base cannot be used; carries every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class AnswerError(OffercoachError):
+    """An answer names an unknown question or a value outside its allowed set."""
+
+
+class UsageError(OffercoachError):
+    """A file or option given on the command line cannot be used."""
+
+
+class ConsultationStopped(OffercoachError):
+    """The person stopped the consultation before it finished."""

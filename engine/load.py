@@ -1,0 +1,291 @@
+"""Reading knowledge directories into a KnowledgeBase, reporting every shape problem with its position."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import KnowledgeError, Problem
+from .knowledge import (
+    AllOf,
+    AnswerIn,
+    AnyOf,
+    Condition,
+    FactDef,
+    FactHolds,
+    KnowledgeBase,
+    Not,
+    Question,
+    Recommendation,
+    Rule,
+    Section,
+    Verdict,
+    Where,
+)
+from .yaml_source import LocatedDict, LocatedList, read_yaml
+
+BUILT_IN = Path(__file__).resolve().parent.parent / "knowledge"
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+SALIENCE_RANGE = range(-100, 101)
+
+# kind -> (singular, required keys, optional keys)
+KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    "sections": ("section", ("id", "title", "summary"), ()),
+    "questions": ("question", ("id", "prompt", "help", "values"), ()),
+    "facts": ("fact", ("id", "meaning"), ()),
+    "rules": ("rule", ("id", "title", "when", "then", "sources", "rationale"), ("salience",)),
+    "recommendations": ("recommendation", ("id", "title", "advice", "sources"), ("priority",)),
+    "verdicts": ("verdict", ("id", "title", "summary", "priority"), ()),
+}
+CONDITION_FORMS = ("answer", "is", "one_of", "fact", "not", "all", "any")
+THEN_KEYS = ("conclude", "recommend", "verdict")
+
+
+def nearest(word: str, known: Any) -> str:
+    """A ' did you mean ...?' hint naming the closest of `known`, or ''."""
+    match = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def layer_dirs(layers: list[str]) -> list[Path]:
+    """Resolve layer names to directories; the word 'default' names the built-in knowledge."""
+    return [BUILT_IN if name == "default" else Path(name) for name in layers]
+
+
+def knowledge_files(directory: Path) -> list[Path]:
+    """The knowledge files of one directory: *.yaml and *.yml directly in it, in name order."""
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise KnowledgeError([Problem(str(directory), 0, 0, f"the knowledge directory {what}")])
+    return sorted((p for p in directory.iterdir()
+                   if p.suffix in (".yaml", ".yml") and p.is_file()), key=lambda p: p.name)
+
+
+class _Reader:
+    """Turns located YAML data into knowledge items, collecting problems instead of stopping."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def report(self, where: Where | tuple[str, int, int], message: str) -> None:
+        path, line, col = (where.path, where.line, where.col) if isinstance(where, Where) else where
+        self.problems.append(Problem(path, line, col, message))
+
+    @staticmethod
+    def where(data: Any, key: str | None = None) -> Where:
+        if key is not None and isinstance(data, LocatedDict) and key in data.value_at:
+            return Where(data.path, *data.value_at[key])
+        return Where(getattr(data, "path", "?"), getattr(data, "line", 0), getattr(data, "col", 0))
+
+    def text(self, item: LocatedDict, key: str, label: str) -> str:
+        value = item.get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.report(self.where(item, key), f"{label}: '{key}' must be text")
+            return ""
+        return value.strip()
+
+    def ident(self, item: LocatedDict, key: str, label: str) -> str:
+        value = item.get(key)
+        if not isinstance(value, str) or not ID_PATTERN.match(value):
+            self.report(self.where(item, key), f"{label}: '{key}' must be an id of lower-case words "
+                                               f"joined by '-' or '_', not {value!r}")
+            return str(value)
+        return value
+
+    def integer(self, item: LocatedDict, key: str, label: str, default: int,
+                allowed: range | None = None) -> int:
+        value = item.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.report(self.where(item, key), f"{label}: '{key}' must be a whole number, not {value!r}")
+            return default
+        if allowed is not None and value not in allowed:
+            self.report(self.where(item, key), f"{label}: '{key}' must be between "
+                                               f"{allowed.start} and {allowed.stop - 1}")
+            return default
+        return value
+
+    def id_list(self, item: LocatedDict, key: str, label: str, required: bool = True) -> tuple[str, ...]:
+        value = item.get(key)
+        if value is None and not required:
+            return ()
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or (required and not value) or \
+                not all(isinstance(v, str) for v in value):
+            self.report(self.where(item, key), f"{label}: '{key}' must be a list of ids")
+            return ()
+        return tuple(value)
+
+    def keys(self, item: LocatedDict, allowed: tuple[str, ...], required: tuple[str, ...], label: str) -> bool:
+        for key in item:
+            if key not in allowed:
+                self.report((item.path, *item.key_at[key]),
+                            f"{label}: unknown key '{key}'{nearest(key, allowed)}")
+        missing = [k for k in required if k not in item]
+        for key in missing:
+            self.report(self.where(item), f"{label}: '{key}' is missing")
+        return not missing
+
+    def condition(self, data: Any, label: str) -> Condition | None:
+        if not isinstance(data, LocatedDict) or not data:
+            self.report(self.where(data), f"{label}: a condition must be a mapping such as "
+                                          "{answer: situation, is: weighing_offer}")
+            return None
+        where = self.where(data)
+        if not self.keys(data, CONDITION_FORMS, (), label):
+            return None
+        if "answer" in data:
+            forms = [k for k in ("is", "one_of") if k in data]
+            if len(forms) != 1 or len(data) != 2:
+                self.report(where, f"{label}: an answer condition needs 'answer' and exactly one of 'is' or 'one_of'")
+                return None
+            question = self.ident(data, "answer", label)
+            values = data[forms[0]]
+            values = [values] if forms[0] == "is" else values
+            if not isinstance(values, list) or not values or not all(isinstance(v, str) for v in values):
+                self.report(self.where(data, forms[0]), f"{label}: '{forms[0]}' must be "
+                            + ("a value" if forms[0] == "is" else "a list of values"))
+                return None
+            return AnswerIn(question, tuple(values), self.where(data, forms[0]))
+        if len(data) != 1:
+            self.report(where, f"{label}: a condition has exactly one of 'answer', 'fact', 'not', 'all', 'any'")
+            return None
+        (form, value), = data.items()
+        if form == "fact":
+            return FactHolds(self.ident(data, "fact", label), self.where(data, "fact"))
+        if form == "not":
+            inner = self.condition(value, label)
+            return Not(inner, where) if inner else None
+        if form in ("all", "any"):
+            group = self.conditions(value, label, self.where(data, form))
+            if group is None:
+                return None
+            return (AllOf if form == "all" else AnyOf)(group, where)
+        self.report(where, f"{label}: '{form}' needs 'answer' beside it")
+        return None
+
+    def conditions(self, data: Any, label: str, where: Where) -> tuple[Condition, ...] | None:
+        if not isinstance(data, list):
+            self.report(where, f"{label}: expected a list of conditions")
+            return None
+        parsed = [self.condition(c, label) for c in data]
+        return None if None in parsed else tuple(c for c in parsed if c is not None)
+
+    # One builder per kind; each returns the item, or None when it cannot be built.
+    def section(self, item: LocatedDict, label: str, where: Where) -> Section:
+        return Section(self.ident(item, "id", label), self.text(item, "title", label),
+                       self.text(item, "summary", label), where)
+
+    def question(self, item: LocatedDict, label: str, where: Where) -> Question | None:
+        values = item["values"]
+        if not isinstance(values, LocatedDict) or not values:
+            self.report(self.where(item, "values"), f"{label}: 'values' must map each allowed value to its meaning")
+            return None
+        for value, meaning in values.items():
+            at = (values.path, *values.key_at[value])
+            if not ID_PATTERN.match(value):
+                self.report(at, f"{label}: the value {value!r} must be lower-case words joined by '_' or '-'")
+            elif value == "unknown":
+                self.report(at, f"{label}: 'unknown' is always allowed; do not list it")
+            if not isinstance(meaning, str) or not meaning.strip():
+                self.report(at, f"{label}: the value '{value}' needs a meaning in words")
+        return Question(self.ident(item, "id", label), self.text(item, "prompt", label),
+                        self.text(item, "help", label),
+                        {k: str(v).strip() for k, v in values.items() if k != "unknown"}, where)
+
+    def fact(self, item: LocatedDict, label: str, where: Where) -> FactDef:
+        return FactDef(self.ident(item, "id", label), self.text(item, "meaning", label), where)
+
+    def rule(self, item: LocatedDict, label: str, where: Where) -> Rule | None:
+        when = self.conditions(item["when"], label, self.where(item, "when"))
+        then = item["then"]
+        if not isinstance(then, LocatedDict) or not then:
+            self.report(self.where(item, "then"), f"{label}: 'then' must say what the rule concludes: "
+                                                  "conclude, recommend and/or verdict")
+            return None
+        self.keys(then, THEN_KEYS, (), label)
+        verdict = then.get("verdict")
+        if verdict is not None and not isinstance(verdict, str):
+            self.report(self.where(then, "verdict"), f"{label}: 'verdict' must be one verdict id")
+            verdict = None
+        rule = Rule(self.ident(item, "id", label), self.text(item, "title", label),
+                    AllOf(when or (), self.where(item, "when")),
+                    self.id_list(then, "conclude", label, required=False),
+                    self.id_list(then, "recommend", label, required=False), verdict,
+                    self.id_list(item, "sources", label), self.text(item, "rationale", label),
+                    self.integer(item, "salience", label, 0, SALIENCE_RANGE), where)
+        return rule if when is not None else None
+
+    def recommendation(self, item: LocatedDict, label: str, where: Where) -> Recommendation:
+        return Recommendation(self.ident(item, "id", label), self.text(item, "title", label),
+                              self.text(item, "advice", label), self.id_list(item, "sources", label),
+                              self.integer(item, "priority", label, 0), where)
+
+    def verdict(self, item: LocatedDict, label: str, where: Where) -> Verdict:
+        return Verdict(self.ident(item, "id", label), self.text(item, "title", label),
+                       self.text(item, "summary", label), self.integer(item, "priority", label, 0), where)
+
+    def read_file(self, data: Any, path: str, kb: KnowledgeBase, seen: dict[tuple[str, str], Where]) -> None:
+        if data is None:
+            return
+        if not isinstance(data, LocatedDict):
+            self.report(self.where(data) if hasattr(data, "path") else Where(path, 1, 1),
+                        "a knowledge file must be a mapping with keys such as 'questions:' or 'rules:'")
+            return
+        self.keys(data, tuple(KINDS), (), "file")
+        for kind, (singular, required, optional) in KINDS.items():
+            if kind not in data:
+                continue
+            items = data[kind]
+            if not isinstance(items, LocatedList):
+                self.report(self.where(data, kind), f"'{kind}' must be a list of {kind}")
+                continue
+            build: Callable[[LocatedDict, str, Where], Any] = getattr(self, singular)
+            for raw in items:
+                if not isinstance(raw, LocatedDict):
+                    self.report(self.where(raw) if hasattr(raw, "path") else self.where(items),
+                                f"each of the {kind} must be a mapping with an 'id'")
+                    continue
+                label = f"{singular} '{raw['id']}'" if isinstance(raw.get("id"), str) else singular
+                if not self.keys(raw, required + optional, required, label):
+                    continue
+                where = self.where(raw)
+                item = build(raw, label, where)
+                if item is None:
+                    continue
+                earlier = seen.get((kind, item.id))
+                if earlier is not None:
+                    self.report(where, f"{label} is defined twice in this layer (first at {earlier})")
+                    continue
+                seen[(kind, item.id)] = where
+                table = getattr(kb, kind)
+                table.pop(item.id, None)  # a later layer's item replaces and moves to the end
+                table[item.id] = item
+
+
+def load_knowledge(layers: list[str]) -> KnowledgeBase:
+    """Load and check the knowledge in `layers` (directories, or 'default'); raise KnowledgeError on problems."""
+    from .check import check_knowledge
+
+    reader = _Reader()
+    kb = KnowledgeBase(layers=list(layers))
+    for directory in layer_dirs(layers):
+        seen: dict[tuple[str, str], Where] = {}
+        try:
+            files = knowledge_files(directory)
+        except KnowledgeError as exc:
+            reader.problems.extend(exc.problems)
+            continue
+        for path in files:
+            kb.files.append(str(path))
+            try:
+                reader.read_file(read_yaml(path), str(path), kb, seen)
+            except KnowledgeError as exc:
+                reader.problems.extend(exc.problems)
+    if reader.problems:
+        raise KnowledgeError(reader.problems)
+    check_knowledge(kb)
+    return kb

@@ -1,0 +1,93 @@
+"""The record of a consultation: every advice rule firing and every question asked, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .compile import ASK_PREFIX, NEED_PREFIX
+from .experta_layer import Firing
+
+
+def describe(fact: Any) -> dict[str, str] | None:
+    """A fact as the trace shows it, or None for the engine's own bookkeeping facts."""
+    kind, _, name = type(fact).__name__.partition(":")
+    if kind == "answer":
+        return {"answer": name, "value": fact["value"]}
+    if kind == "fact":
+        return {"fact": name}
+    if kind in ("recommendation", "verdict"):
+        return {kind: fact["id"]}
+    return None
+
+
+@dataclass
+class Step:
+    """One advice rule firing."""
+
+    step: int
+    rule: str
+    matched: list[dict[str, str]]
+    declared: list[dict[str, str]]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"step": self.step, "rule": self.rule, "matched": self.matched, "declared": self.declared}
+
+
+@dataclass
+class Asked:
+    """One question put to the person (or to the answers they gave beforehand)."""
+
+    question: str
+    after_step: int
+    waiting: list[str]
+    value: str
+    given: str  # "answered", "from answers" or "unanswered"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"question": self.question, "after_step": self.after_step,
+                "waiting": self.waiting, "value": self.value, "given": self.given}
+
+
+@dataclass
+class Trace:
+    """Collects steps from the engine's firings, leaving out its internal question rules."""
+
+    steps: list[Step] = field(default_factory=list)
+    asked: list[Asked] = field(default_factory=list)
+
+    def record(self, firing: Firing) -> None:
+        if firing.rule.startswith((NEED_PREFIX, ASK_PREFIX)):
+            return
+        declared = [d for d in map(describe, firing.declared) if d]
+        if not declared:  # a second match of an 'any' condition: the advice was already given
+            return
+        matched = [d for d in map(describe, firing.matched) if d]
+        self.steps.append(Step(len(self.steps) + 1, firing.rule, matched, declared))
+
+    def fired(self, rule: str) -> Step | None:
+        return next((s for s in self.steps if s.rule == rule), None)
+
+    def producer(self, fact: dict[str, str], before: int) -> Step | None:
+        """The first step before step `before` that declared `fact`."""
+        return next((s for s in self.steps[:before - 1] if fact in s.declared), None)
+
+    def basis(self, rules: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
+        """The rules behind `rules` (themselves first) and the answers those rest on, in trace order."""
+        todo = [s for s in (self.fired(r) for r in rules) if s]
+        steps: dict[int, Step] = {}
+        answers: set[tuple[str, str]] = set()
+        while todo:
+            step = todo.pop()
+            if step.step in steps:
+                continue
+            steps[step.step] = step
+            for fact in step.matched:
+                if "answer" in fact:
+                    answers.add((fact["answer"], fact["value"]))
+                elif (source := self.producer(fact, step.step)) is not None:
+                    todo.append(source)
+        direct = [r for r in rules if r in {s.rule for s in steps.values()}]
+        chain = direct + [s.rule for _, s in sorted(steps.items()) if s.rule not in direct]
+        asked = [a.question for a in self.asked]
+        return chain, sorted(answers, key=lambda qa: asked.index(qa[0]) if qa[0] in asked else len(asked))

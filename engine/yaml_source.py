@@ -1,0 +1,153 @@
+"""Reading YAML safely into plain data that remembers where every key and value was written."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import KnowledgeError, Problem
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") as well as plain size
+
+
+class LocatedDict(dict):
+    """A mapping that knows where it, each key and each value stand in its file."""
+
+    path: str
+    line: int
+    col: int
+    key_at: dict[str, tuple[int, int]]
+    value_at: dict[str, tuple[int, int]]
+
+
+class LocatedList(list):
+    """A sequence that knows where it and each item stand in its file."""
+
+    path: str
+    line: int
+    col: int
+    item_at: list[tuple[int, int]]
+
+
+class _PlainResolver(yaml.resolver.Resolver):
+    """YAML 1.1 scalars as a person means them: yes/no/on/off and dates stay text."""
+
+
+_PlainResolver.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")]
+    for first, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_PlainResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+
+
+class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
+                yaml.composer.Composer, yaml.constructor.SafeConstructor, _PlainResolver):
+    """Builds YAML nodes only; nothing in the document is ever constructed as an object."""
+
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _PlainResolver.__init__(self)
+
+
+_SCALARS = {
+    "tag:yaml.org,2002:str": lambda c, n: n.value,
+    "tag:yaml.org,2002:null": lambda c, n: None,
+    "tag:yaml.org,2002:bool": lambda c, n: n.value.lower() == "true",
+    "tag:yaml.org,2002:int": lambda c, n: c.construct_yaml_int(n),
+    "tag:yaml.org,2002:float": lambda c, n: c.construct_yaml_float(n),
+}
+
+
+class _Builder:
+    def __init__(self, path: str, composer: _Composer) -> None:
+        self.path = path
+        self.composer = composer
+        self.nodes = 0
+
+    def problem(self, node: yaml.Node, message: str) -> KnowledgeError:
+        m = node.start_mark
+        return KnowledgeError([Problem(self.path, m.line + 1, m.column + 1, message)])
+
+    def build(self, node: yaml.Node) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise self.problem(node, f"the document expands to more than {MAX_NODES} values "
+                                     "(aliases repeated too often?); split or simplify it")
+        if isinstance(node, yaml.ScalarNode):
+            make = _SCALARS.get(node.tag)
+            if make is None:
+                raise self.problem(node, f"the tag {node.tag} is not allowed; write plain values")
+            return make(self.composer, node)
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                raise self.problem(node, f"the tag {node.tag} is not allowed; write a plain list")
+            items = LocatedList(self.build(item) for item in node.value)
+            items.item_at = [(i.start_mark.line + 1, i.start_mark.column + 1) for i in node.value]
+            return self.locate(items, node)
+        if node.tag != "tag:yaml.org,2002:map":
+            raise self.problem(node, f"the tag {node.tag} is not allowed; write a plain mapping")
+        mapping = LocatedDict()
+        mapping.key_at, mapping.value_at = {}, {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                raise self.problem(key_node, "keys must be plain words (no lists, mappings or '<<' merges)")
+            key = str(self.build(key_node))
+            if key in mapping:
+                raise self.problem(key_node, f"the key '{key}' appears twice in this mapping; keep one")
+            mapping[key] = self.build(value_node)
+            mapping.key_at[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            mapping.value_at[key] = (value_node.start_mark.line + 1, value_node.start_mark.column + 1)
+        return self.locate(mapping, node)
+
+    def locate(self, value: Any, node: yaml.Node) -> Any:
+        value.path = self.path
+        value.line, value.col = node.start_mark.line + 1, node.start_mark.column + 1
+        return value
+
+
+def parse_yaml(text: str, path: str) -> Any:
+    """Parse one YAML document from `text`; raise KnowledgeError with the position on any problem."""
+    composer = _Composer(text)
+    try:
+        node = composer.get_single_node()
+        if node is None:
+            return None
+        return _Builder(path, composer).build(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        reason = exc.problem or exc.context or "not valid YAML"
+        raise KnowledgeError([Problem(path, line, col, f"not valid YAML: {reason}")]) from None
+    except yaml.YAMLError as exc:
+        raise KnowledgeError([Problem(path, 0, 0, f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise KnowledgeError([Problem(path, 0, 0, "the document is nested too deeply")]) from None
+    finally:
+        composer.dispose()
+
+
+def read_yaml(path: Path, shown_as: str | None = None) -> Any:
+    """Read and parse the YAML file at `path`, naming it `shown_as` in problems."""
+    name = shown_as or str(path)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise KnowledgeError([Problem(name, 0, 0, f"the file is larger than {MAX_FILE_BYTES} bytes")])
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KnowledgeError([Problem(name, 0, 0, f"cannot read the file: {exc.strerror}")]) from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise KnowledgeError([Problem(name, line, 0, "the file is not UTF-8 text")]) from None
+    return parse_yaml(text, name)
