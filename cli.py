@@ -41,6 +41,8 @@ def _ask_line(prompt: str) -> str:
     line = sys.stdin.readline()
     if not line:
         raise EOFError
+    if not sys.stdin.isatty():  # show piped answers, so the dialogue reads as it would on a terminal
+        click.echo(line.rstrip("\r\n"), err=True)
     return line.rstrip("\r\n")
 
 

@@ -127,6 +127,9 @@ def parse_yaml(text: str, path: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = exc.problem or exc.context or "not valid YAML"
+        if exc.context and exc.problem and exc.context_mark:
+            start = exc.context_mark
+            reason += f" {exc.context} that starts at line {start.line + 1}, column {start.column + 1}"
         raise KnowledgeError([Problem(path, line, col, f"not valid YAML: {reason}")]) from None
     except yaml.YAMLError as exc:
         raise KnowledgeError([Problem(path, 0, 0, f"not valid YAML: {exc}")]) from None

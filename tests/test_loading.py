@@ -1,0 +1,121 @@
+"""Loading refuses what it cannot compile, with 'path:line:col: message' and exit 1, never a traceback."""
+
+from pathlib import Path
+
+import pytest
+from conftest import TINY_KB
+
+from offercoach.cli import main
+from offercoach.engine.errors import KnowledgeError
+from offercoach.engine.load import load_knowledge
+
+
+def at(text: str, needle: str) -> str:
+    """'line:col' where `needle` first stands in `text`."""
+    index = text.index(needle)
+    return f"{text.count(chr(10), 0, index) + 1}:{index - text.rfind(chr(10), 0, index)}"
+
+
+def broken(tiny_kb: Path, old: str, new: str) -> tuple[Path, str]:
+    text = TINY_KB.replace(old, new, 1)
+    assert text != TINY_KB
+    (tiny_kb / "kb.yaml").write_text(text)
+    return tiny_kb / "kb.yaml", text
+
+
+def validate(runner, directory):
+    return runner.invoke(main, ["rules", "validate", "--knowledge", str(directory)])
+
+
+def test_yes_and_no_stay_the_words_the_coach_typed(tiny_kb):
+    kb = load_knowledge([str(tiny_kb)])
+    assert kb.questions["agency"].values == {"yes": "Yes", "no": "No"}
+    assert kb.questions["agency"].allowed == ["yes", "no", "unknown"]
+    assert kb.rules["agency-word-spreads"].when.conditions[1].values == ("yes",)
+
+
+def test_a_misspelt_key_is_named_with_a_suggestion(runner, tiny_kb):
+    path, text = broken(tiny_kb, "    sources: [s1]\n    rationale: A promise", "    sorces: [s1]\n    rationale: A promise")
+    result = validate(runner, tiny_kb)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"{path}:{at(text, 'id: promise')}: rule 'promise': 'sources' is missing\n"
+        f"{path}:{at(text, 'sorces')}: rule 'promise': unknown key 'sorces'; did you mean 'sources'?\n")
+
+
+def test_an_unknown_question_is_named_with_the_nearest_known_one(runner, tiny_kb):
+    path, text = broken(tiny_kb, "{answer: agency, is: yes}", "{answer: agnecy, is: yes}")
+    result = validate(runner, tiny_kb)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{path}:{at(text, 'yes}]')}: rule 'agency-word-spreads': unknown question "
+                             "'agnecy'; did you mean 'agency'?\n")
+
+
+def test_a_value_outside_the_question_is_refused_with_the_allowed_values(runner, tiny_kb):
+    path, text = broken(tiny_kb, "{answer: agency, is: yes}", "{answer: agency, is: maybe}")
+    result = validate(runner, tiny_kb)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{path}:{at(text, 'maybe')}: rule 'agency-word-spreads': 'maybe' is not an "
+                             "allowed value of question 'agency' (allowed: yes, no, unknown)\n")
+
+
+def test_a_duplicate_key_is_an_error_not_silently_dropped(runner, tiny_kb):
+    path, text = broken(tiny_kb, "    rationale: Agencies talk.", "    rationale: Agencies talk.\n    title: Again")
+    result = validate(runner, tiny_kb)
+    assert result.exit_code == 1
+    assert result.stderr == f"{path}:{at(text, 'title: Again')}: the key 'title' appears twice in this mapping; keep one\n"
+
+
+def test_a_fact_no_rule_concludes_makes_the_rule_unmatchable(runner, tiny_kb):
+    text = TINY_KB.replace("conclude: [risky], recommend", "recommend").replace(
+        "{fact: committed}, {not:", "{fact: risky}, {not:")
+    (tiny_kb / "kb.yaml").write_text(text)
+    result = validate(runner, tiny_kb)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{tiny_kb / 'kb.yaml'}:{at(text, 'risky}, {not')}: rule 'keep-word': can never fire: "
+                             "no rule concludes fact 'risky'\n")
+
+
+def test_yaml_syntax_errors_give_the_position(runner, tiny_kb):
+    path, text = broken(tiny_kb, "prompt: Where are you?", 'prompt: "Where are you?')
+    result = validate(runner, tiny_kb)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{path}:{len(text.splitlines()) + 1}:1: not valid YAML: found unexpected end of "
+                             "stream while scanning a quoted scalar that starts at line 5, column 13\n")
+
+
+def test_python_tags_are_refused_and_never_run(runner, tmp_path):
+    marker = tmp_path / "ran"
+    directory = tmp_path / "evil"
+    directory.mkdir()
+    (directory / "kb.yaml").write_text(f'rules: !!python/object/apply:os.system ["touch {marker}"]\n')
+    result = validate(runner, directory)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{directory / 'kb.yaml'}:1:8: the tag tag:yaml.org,2002:python/object/apply:os.system "
+                             "is not allowed; write a plain list\n")
+    assert not marker.exists()
+
+
+def test_a_missing_knowledge_directory_is_reported(runner, tmp_path):
+    result = validate(runner, tmp_path / "nowhere")
+    assert result.exit_code == 1
+    assert result.stderr == f"{tmp_path / 'nowhere'}: the knowledge directory does not exist\n"
+
+
+def test_a_later_layer_replaces_an_item_with_the_same_id(tiny_kb, tmp_path):
+    layer = tmp_path / "mine"
+    layer.mkdir()
+    (layer / "verdicts.yaml").write_text("verdicts:\n  - {id: out, title: Leave, summary: Leave now., priority: 5}\n")
+    kb = load_knowledge([str(tiny_kb), str(layer)])
+    assert kb.verdicts["out"].title == "Leave"
+    assert list(kb.verdicts) == ["honour", "out"]
+
+
+def test_an_id_defined_twice_in_one_layer_is_an_error(tiny_kb):
+    (tiny_kb / "more.yaml").write_text("verdicts:\n  - {id: out, title: Leave, summary: Leave now., priority: 5}\n")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([str(tiny_kb)])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tiny_kb / 'more.yaml'}:2:5: verdict 'out' is defined twice in this layer "
+        f"(first at {tiny_kb / 'kb.yaml'}:{at(TINY_KB, '{id: out').split(':')[0]})"]
