@@ -162,8 +162,8 @@ def test_a_missing_or_malformed_answers_file_exits_2(runner, tiny_kb, tmp_path):
     listed = tmp_path / "list.yaml"
     listed.write_text("- situation\n")
     wrong = consult(runner, tiny_kb, "--answers", str(listed), "--no-input")
-    assert (wrong.exit_code, wrong.stderr) == (2, f"offercoach: {listed}: the answers file must be a mapping of "
-                                                  "question id to value, e.g. 'situation: weighing_offer'\n")
+    assert (wrong.exit_code, wrong.stderr) == (2, (f"offercoach: {listed}: the answers file must be a mapping of "
+                                                  "question id to value, e.g. 'situation: weighing_offer'\n"))
 
 
 def test_markdown_output(runner, tiny_kb):

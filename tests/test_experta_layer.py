@@ -5,11 +5,10 @@ import os
 import subprocess
 import sys
 
+from experta.strategies import DepthStrategy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from offercoach.engine.experta_layer import NOT, Rule, StableDepthStrategy, TracingEngine, fact_class
-from experta.strategies import DepthStrategy
 
 Thing = fact_class("test:thing")
 Blocker = fact_class("test:blocker")

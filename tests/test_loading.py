@@ -4,7 +4,6 @@ from pathlib import Path
 
 import pytest
 from conftest import TINY_KB
-
 from offercoach.cli import main
 from offercoach.engine.errors import KnowledgeError
 from offercoach.engine.load import load_knowledge
@@ -117,5 +116,5 @@ def test_an_id_defined_twice_in_one_layer_is_an_error(tiny_kb):
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge([str(tiny_kb)])
     assert [str(p) for p in caught.value.problems] == [
-        f"{tiny_kb / 'more.yaml'}:2:5: verdict 'out' is defined twice in this layer "
-        f"(first at {tiny_kb / 'kb.yaml'}:{at(TINY_KB, '{id: out').split(':')[0]})"]
+        (f"{tiny_kb / 'more.yaml'}:2:5: verdict 'out' is defined twice in this layer "
+        f"(first at {tiny_kb / 'kb.yaml'}:{at(TINY_KB, '{id: out').split(':')[0]})")]
