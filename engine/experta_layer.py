@@ -30,6 +30,7 @@ __all__ = [
     "EXISTS",
     "NOT",
     "OR",
+    "DepthStrategy",
     "Fact",
     "Firing",
     "InitialFact",

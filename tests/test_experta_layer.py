@@ -5,10 +5,9 @@ import os
 import subprocess
 import sys
 
-from experta.strategies import DepthStrategy
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from offercoach.engine.experta_layer import NOT, Rule, StableDepthStrategy, TracingEngine, fact_class
+from offercoach.engine.experta_layer import NOT, DepthStrategy, Rule, StableDepthStrategy, TracingEngine, fact_class
 
 Thing = fact_class("test:thing")
 Blocker = fact_class("test:blocker")
@@ -65,8 +64,7 @@ def test_the_stock_strategy_fails_the_same_check():
 
 TIE_ORDER_SCRIPT = """
 import json, sys
-from offercoach.engine.experta_layer import Rule, TracingEngine, fact_class
-from experta.strategies import DepthStrategy
+from offercoach.engine.experta_layer import DepthStrategy, Rule, TracingEngine, fact_class
 class Stock(TracingEngine):
     __strategy__ = DepthStrategy
 Thing = fact_class("tie:thing")
