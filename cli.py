@@ -127,3 +127,34 @@ def validate(knowledge: tuple[str, ...]) -> None:
     click.echo(f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, "
                f"{len(kb.recommendations)} recommendations, {len(kb.verdicts)} verdicts "
                f"in {len(kb.files)} files")
+
+
+@rules.command(name="test")
+@knowledge_option
+def test_scenarios(knowledge: tuple[str, ...]) -> None:
+    """Run the knowledge base's scenario files (scenarios/*.yaml in each layer).
+
+    \b
+    Example:
+      offercoach rules test --knowledge default --knowledge ./my-rules
+    """
+    from .engine.errors import KnowledgeError
+    from .engine.scenarios import read_scenarios, run_scenario, scenario_files
+
+    kb = _load(knowledge)
+    passed = failed = 0
+    try:
+        for path in scenario_files(_layers(knowledge)):
+            for scenario in read_scenarios(path):
+                failures = run_scenario(kb, scenario)
+                click.echo(f"{'FAIL' if failures else 'ok  '}  {scenario.where}: {scenario.name}")
+                for failure in failures:
+                    click.echo(f"      {failure}")
+                passed, failed = passed + (not failures), failed + bool(failures)
+    except KnowledgeError as exc:
+        _fail(str(exc), EXIT_KNOWLEDGE)
+    if not passed + failed:
+        click.echo("offercoach: no scenarios found; write them in a 'scenarios' folder of a knowledge "
+                   "directory", err=True)
+    click.echo(f"{passed} passed, {failed} failed")
+    sys.exit(EXIT_KNOWLEDGE if failed or not passed else 0)

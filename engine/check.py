@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import KnowledgeError, Problem
 from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Rule, Where, walk
-from .load import nearest
+from .load import layer_dirs, nearest
 
 
 def _problem(where: Where, message: str) -> Problem:
@@ -86,7 +86,7 @@ def check_knowledge(kb: KnowledgeBase) -> None:
     for rec in kb.recommendations.values():
         problems += _check_refs(kb, rec.where, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
     problems += negation_cycles(kb)
-    where = Where(kb.files[0] if kb.files else ", ".join(kb.layers), 0, 0)
+    where = Where(", ".join(str(d) for d in layer_dirs(kb.layers)), 0, 0)
     for kind in ("questions", "rules", "verdicts"):
         if not getattr(kb, kind):
             problems.append(_problem(where, f"the knowledge has no {kind}"))

@@ -10,7 +10,7 @@ from . import english
 from .compile import AdviceEngine, Proposed, Recommended, Wanted, answer_class
 from .errors import AnswerError, ConsultationStopped, KnowledgeError, Problem
 from .knowledge import UNKNOWN, KnowledgeBase, Question
-from .load import nearest
+from .load import layer_dirs, nearest
 from .trace import Asked, Trace
 
 Ask = Callable[[str], str]
@@ -135,7 +135,7 @@ class Consultation:
         facts = list(engine.facts.values())
         candidates = [(f["id"], f["by"]) for f in facts if isinstance(f, Proposed)]
         if not candidates:
-            where = self.kb.files[0] if self.kb.files else ", ".join(self.kb.layers)
+            where = ", ".join(str(d) for d in layer_dirs(self.kb.layers))
             shown = ", ".join(f"{q}={v}" for q, v in answers.items()) or "no answers"
             raise KnowledgeError([Problem(where, 0, 0, f"no rule proposes a verdict for these answers ({shown})")])
         order = list(self.kb.verdicts)
