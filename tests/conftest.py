@@ -3,10 +3,11 @@
 import textwrap
 from pathlib import Path
 
-# experta needs offercoach's compatibility shim before any test module imports it.
-import offercoach.engine.experta_layer  # noqa: F401
 import pytest
 from click.testing import CliRunner
+
+# experta needs offercoach's compatibility shim before any test module imports it.
+import offercoach.engine.experta_layer  # noqa: F401
 
 TINY_KB = textwrap.dedent("""\
     sections:

@@ -7,6 +7,7 @@ import sys
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from offercoach.engine.experta_layer import NOT, DepthStrategy, Rule, StableDepthStrategy, TracingEngine, fact_class
 
 Thing = fact_class("test:thing")

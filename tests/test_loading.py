@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from conftest import TINY_KB
+
 from offercoach.cli import main
 from offercoach.engine.errors import KnowledgeError
 from offercoach.engine.load import load_knowledge
