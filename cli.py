@@ -101,6 +101,8 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
               "Use --no-input to take unanswered questions as unknown.", EXIT_USAGE)
     except KeyboardInterrupt:
         _fail("\noffercoach: interrupted; nothing was decided.", EXIT_INTERRUPTED)
+    if any(a.given == "answered" for a in outcome.trace.asked):
+        click.echo("", err=True)  # a blank line between the dialogue and the advice
     click.echo(render(kb, outcome, fmt), nl=False)
 
 

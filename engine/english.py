@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING
 
 from .knowledge import UNKNOWN, KnowledgeBase, Question
@@ -9,9 +10,17 @@ from .knowledge import UNKNOWN, KnowledgeBase, Question
 if TYPE_CHECKING:
     from .consult import Outcome
 
+WIDTH = 88
+
 UNKNOWN_MEANING = "I don't know, or I'd rather not say"
 NOTHING_TO_UNDO = "There is no earlier answer of yours to undo."
 COMMANDS = "Type a number or a value; 'why', 'help', 'back' and 'quit' also work."
+
+
+def para(text: str, indent: str) -> str:
+    """`text` wrapped to WIDTH columns, every line indented by `indent`."""
+    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent,
+                         break_long_words=False, break_on_hyphens=False)
 
 
 def choices(question: Question) -> list[tuple[str, str]]:
@@ -20,7 +29,7 @@ def choices(question: Question) -> list[tuple[str, str]]:
 
 def question_block(question: Question, number: int) -> str:
     width = max(len(v) for v, _ in choices(question))
-    lines = [f"Question {number}: {question.prompt}", f"  {question.help}"]
+    lines = [f"Question {number}: {question.prompt}", para(question.help, "  ")]
     lines += [f"  {i}. {value.ljust(width)}  {meaning}" for i, (value, meaning) in enumerate(choices(question), 1)]
     return "\n".join(["", *lines, COMMANDS])
 
@@ -59,13 +68,13 @@ def why_asked(kb: KnowledgeBase, question: Question, waiting: list[str]) -> str:
     lines = [f"I ask about '{question.id}' because {count} waiting on the answer:"]
     for rule_id in waiting:
         rule = kb.rules[rule_id]
-        lines += [f"  - {rule.id}: {rule.title}", f"    {rule.rationale}",
-                  f"    Sources: {sources_line(kb, rule.sources)}"]
+        lines += [f"  - {rule.id}: {rule.title}", para(rule.rationale, "    "),
+                  para(f"Sources: {sources_line(kb, rule.sources)}", "    ")]
     return "\n".join(lines)
 
 
 def answers_phrase(answers: list[tuple[str, str]]) -> str:
-    return ", ".join(f"{q} = {v}" for q, v in answers)
+    return ", ".join(f"{q}={v}" for q, v in answers)
 
 
 def because_line(outcome: Outcome, rules: list[str]) -> str:
@@ -76,15 +85,15 @@ def because_line(outcome: Outcome, rules: list[str]) -> str:
 
 def result_text(kb: KnowledgeBase, outcome: Outcome) -> str:
     verdict = kb.verdicts[outcome.verdict]
-    lines = [f"Verdict: {verdict.title} ({verdict.id})", f"  {verdict.summary}",
-             f"  {because_line(outcome, outcome.verdict_because)}", "",
+    lines = [f"Verdict: {verdict.title} ({verdict.id})", para(verdict.summary, "  "),
+             para(because_line(outcome, outcome.verdict_because), "  "), "",
              "Recommendations, most important first:"]
     for n, (rec_id, rules) in enumerate(outcome.recommendations, 1):
         rec = kb.recommendations[rec_id]
-        lines += [f"{n:2}. {rec.title}", f"    {rec.advice}", f"    Sources: {sources_line(kb, rec.sources)}",
-                  f"    {because_line(outcome, rules)}"]
+        lines += [f"{n:2}. {rec.title}", para(rec.advice, "    "),
+                  para(f"Sources: {sources_line(kb, rec.sources)}", "    "), para(because_line(outcome, rules), "    ")]
     if outcome.unanswered:
-        lines += ["", f"Taken as unknown: {', '.join(outcome.unanswered)}"]
+        lines += ["", para(f"Taken as unknown: {', '.join(outcome.unanswered)}", "")]
     return "\n".join(lines) + "\n"
 
 

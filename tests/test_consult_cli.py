@@ -34,13 +34,13 @@ genuine> """
 HONOUR_AFTER_AGENCY = """\
 Verdict: Honour (honour)
   Stay.
-  Because: keep-word, promise, from your answers situation = a, genuine = no
+  Because: keep-word, promise, from your answers situation=a, genuine=no
 
 Recommendations, most important first:
  1. Careful
     Be careful.
     Sources: Section one (s1)
-    Because: agency-word-spreads, promise, from your answers situation = a, agency = yes
+    Because: agency-word-spreads, promise, from your answers situation=a, agency=yes
 """
 
 
@@ -51,15 +51,15 @@ def consult(runner, kb, *args, input=None):
 def test_an_interactive_consultation_asks_what_the_rules_wait_on(runner, tiny_kb):
     result = consult(runner, tiny_kb, input="a\nyes\nno\n")
     assert result.exit_code == 0
-    assert result.stderr == QUESTION_1 + "a\n" + QUESTION_2 + "yes\n" + QUESTION_3 + "no\n"
+    assert result.stderr == QUESTION_1 + "a\n" + QUESTION_2 + "yes\n" + QUESTION_3 + "no\n\n"
     assert result.stdout == HONOUR_AFTER_AGENCY
 
 
 def test_a_question_no_rule_waits_on_is_never_asked(runner, tiny_kb):
     result = consult(runner, tiny_kb, input="b\n")
     assert result.exit_code == 0
-    assert result.stderr == QUESTION_1 + "b\n"
-    assert result.stdout == ("Verdict: Honour (honour)\n  Stay.\n  Because: b-case, from your answers situation = b\n"
+    assert result.stderr == QUESTION_1 + "b\n\n"
+    assert result.stdout == ("Verdict: Honour (honour)\n  Stay.\n  Because: b-case, from your answers situation=b\n"
                              "\nRecommendations, most important first:\n")
 
 
@@ -67,7 +67,7 @@ def test_a_wrong_answer_is_asked_again_with_the_allowed_values(runner, tiny_kb):
     result = consult(runner, tiny_kb, input="c\n2\n")
     assert result.exit_code == 0
     assert result.stderr == (QUESTION_1 + "c\n'c' is not an answer to 'situation'. Allowed: a, b, unknown "
-                             "(or their numbers 1-3).\nsituation> 2\n")
+                             "(or their numbers 1-3).\nsituation> 2\n\n")
 
 
 def test_why_help_and_back_at_a_question(runner, tiny_kb):
@@ -79,7 +79,7 @@ def test_why_help_and_back_at_a_question(runner, tiny_kb):
           "  - agency-word-spreads: Word spreads\n    Agencies talk.\n    Sources: Section one (s1)\n"
         + "agency> help\nVia an agency.\nAllowed answers:\n  yes: Yes\n  no: No\n"
           "  unknown: I don't know, or I'd rather not say\n"
-        + "agency> back\n" + QUESTION_1 + "b\n")
+        + "agency> back\n" + QUESTION_1 + "b\n\n")
     after_back = json.loads(consult(runner, tiny_kb, "--format", "json", input="a\nback\nb\n").stdout)
     only_b = json.loads(consult(runner, tiny_kb, "--format", "json", input="b\n").stdout)
     assert after_back == only_b
@@ -169,5 +169,5 @@ def test_a_missing_or_malformed_answers_file_exits_2(runner, tiny_kb, tmp_path):
 def test_markdown_output(runner, tiny_kb):
     result = consult(runner, tiny_kb, "--answer", "situation=b", "--no-input", "--format", "markdown")
     assert result.stdout == ("# Verdict: Honour\n\n`honour`: Stay.\n\n*Because: b-case, from your answers "
-                             "situation = b*\n\n## Recommendations\n\n\n## Your answers\n\n| question | answer |\n"
+                             "situation=b*\n\n## Recommendations\n\n\n## Your answers\n\n| question | answer |\n"
                              "| --- | --- |\n| situation | b |\n")
