@@ -21,9 +21,12 @@ from experta.fact import InitialFact
 from experta.strategies import DepthStrategy
 
 logging.getLogger().handlers[:] = _root_handlers
-# The watcher loggers are process-global; make sure nothing of ours ever prints through them.
+# The watcher loggers are process-global and would write to the host's handlers (or, with none,
+# to stderr through logging's last resort): give them a sink of their own instead.
 for _name in ("RULES", "FACTS", "ACTIVATIONS", "AGENDA", "ENGINE"):
-    logging.getLogger(f"experta.watchers.{_name}").propagate = False
+    _watcher = logging.getLogger(f"experta.watchers.{_name}")
+    _watcher.propagate = False
+    _watcher.addHandler(logging.NullHandler())
 
 __all__ = [
     "AND",

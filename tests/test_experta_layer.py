@@ -160,3 +160,11 @@ def test_importing_the_engine_leaves_logging_alone():
 
 def test_stable_strategy_is_the_engine_default():
     assert TracingEngine.__strategy__ is StableDepthStrategy
+
+
+def test_experta_watchers_never_write_to_the_terminal():
+    # Declaring before reset() makes experta's ENGINE watcher warn; that must not reach stderr.
+    script = ("from offercoach.engine.experta_layer import TracingEngine, fact_class;"
+              "TracingEngine([]).declare(fact_class('w:x')())")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert (done.stdout, done.stderr) == ("", "")
