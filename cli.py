@@ -83,7 +83,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     """
     from .engine.answers import parse_answer_option, read_answers_file
     from .engine.consult import consult as run_consultation
-    from .engine.errors import AnswerError, ConsultationStopped, UsageError
+    from .engine.errors import AnswerError, ConsultationStopped, KnowledgeError, UsageError
     from .engine.report import render
 
     kb = _load(knowledge)
@@ -94,6 +94,8 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
                                    lambda text: click.echo(text, err=True))
     except (AnswerError, UsageError) as exc:
         _fail(f"offercoach: {exc}", EXIT_USAGE)
+    except KnowledgeError as exc:
+        _fail(str(exc), EXIT_KNOWLEDGE)
     except ConsultationStopped as exc:
         _fail(f"offercoach: {exc}", 0)
     except EOFError:

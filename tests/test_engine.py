@@ -1,0 +1,99 @@
+"""Inference semantics: verdict resolution, 'any' and 'not', what gets asked, and when."""
+
+import textwrap
+
+import pytest
+
+from offercoach.cli import main
+from offercoach.engine.consult import consult
+from offercoach.engine.errors import KnowledgeError
+from offercoach.engine.load import load_knowledge
+
+BASE = """\
+sections:
+  - {id: s, title: S, summary: S.}
+questions:
+  - {id: q1, prompt: Question one, help: H., values: {yes: Yes, no: No}}
+  - {id: q2, prompt: Question two, help: H., values: {yes: Yes, no: No}}
+  - {id: q3, prompt: Question three, help: H., values: {yes: Yes, no: No}}
+facts:
+  - {id: f, meaning: F holds.}
+verdicts:
+  - {id: first, title: First, summary: First., priority: 1}
+  - {id: second, title: Second, summary: Second., priority: 1}
+  - {id: top, title: Top, summary: Top., priority: 9}
+"""
+
+
+def kb_with(tmp_path, rules: str):
+    directory = tmp_path / "kb"
+    directory.mkdir(exist_ok=True)
+    (directory / "kb.yaml").write_text(BASE + "rules:\n" + textwrap.indent(textwrap.dedent(rules), "  "))
+    return load_knowledge([str(directory)])
+
+
+def rule(id, when, verdict=None, conclude=None):
+    then = {"verdict": verdict} if verdict else {"conclude": [conclude]}
+    return (f"- id: {id}\n  title: {id}\n  when: {when}\n  then: {then}\n"
+            "  sources: [s]\n  rationale: Because.\n")
+
+
+def run(kb, **answers):
+    return consult(kb, answers, None, lambda _: None)
+
+
+def asked(outcome):
+    return [a.question for a in outcome.trace.asked]
+
+
+def test_the_highest_priority_verdict_wins_and_the_loser_stays_in_the_trace(tmp_path):
+    kb = kb_with(tmp_path, rule("low", "[{answer: q1, is: yes}]", "first") + rule("high", "[{answer: q2, is: yes}]", "top"))
+    outcome = run(kb, q1="yes", q2="yes")
+    assert (outcome.verdict, outcome.verdict_because) == ("top", ["high"])
+    assert outcome.candidates == [("first", "low"), ("top", "high")]
+    assert [s.rule for s in outcome.trace.steps] == ["low", "high"]
+
+
+def test_between_equal_priorities_the_verdict_listed_first_wins(tmp_path):
+    kb = kb_with(tmp_path, rule("b", "[{answer: q1, is: yes}]", "second") + rule("a", "[{answer: q1, is: yes}]", "first"))
+    assert run(kb, q1="yes").verdict == "first"
+
+
+def test_an_any_condition_fires_once_and_asks_its_questions_only_until_one_holds(tmp_path):
+    kb = kb_with(tmp_path, rule("either", "[{any: [{answer: q1, is: yes}, {answer: q2, is: yes}]}]", "first")
+                 + rule("other", "[{answer: q3, is: yes}]", "top"))
+    first_holds = run(kb, q1="yes", q2="yes", q3="no")
+    assert asked(first_holds) == ["q1", "q3"]
+    assert [s.rule for s in first_holds.trace.steps] == ["either"]
+    assert asked(run(kb, q1="no", q2="yes", q3="no")) == ["q1", "q2", "q3"]
+
+
+def test_a_rule_already_ruled_out_asks_nothing_more(tmp_path):
+    kb = kb_with(tmp_path, rule("both", "[{answer: q1, is: yes}, {answer: q2, is: yes}]", "first")
+                 + rule("fallback", "[]", "second"))
+    assert asked(run(kb, q1="no")) == ["q1"]
+    assert asked(run(kb, q1="yes", q2="no")) == ["q1", "q2"]
+
+
+def test_not_a_fact_waits_until_the_questions_that_could_conclude_it_are_answered(tmp_path):
+    kb = kb_with(tmp_path, rule("no-f", "[{not: {fact: f}}]", "first")
+                 + rule("makes-f", "[{answer: q1, is: yes}, {answer: q2, is: yes}]", conclude="f")
+                 + rule("with-f", "[{fact: f}]", "top"))
+    with_f = run(kb, q1="yes", q2="yes")
+    assert (with_f.verdict, [s.rule for s in with_f.trace.steps]) == ("top", ["makes-f", "with-f"])
+    without_f = run(kb, q1="yes", q2="no")
+    assert (without_f.verdict, asked(without_f)) == ("first", ["q1", "q2"])
+
+
+def test_a_fact_that_depends_on_its_own_absence_is_refused(tmp_path):
+    with pytest.raises(KnowledgeError) as caught:
+        kb_with(tmp_path, rule("loop", "[{not: {fact: f}}]", conclude="f") + rule("v", "[]", "first"))
+    assert [p.message for p in caught.value.problems] == [
+        "fact 'f' depends on its own absence through 'not'; forward chaining cannot settle it"]
+
+
+def test_answers_that_reach_no_verdict_are_a_knowledge_error(runner, tmp_path):
+    kb_with(tmp_path, rule("only-yes", "[{answer: q1, is: yes}]", "first"))
+    result = runner.invoke(main, ["consult", "-k", str(tmp_path / "kb"), "--answer", "q1=no", "--no-input"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"{tmp_path / 'kb'}: no rule proposes a verdict for these answers (q1=no)\n"
