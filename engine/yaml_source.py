@@ -115,9 +115,23 @@ class _Builder:
         return value
 
 
+if hasattr(yaml, "CParser"):
+    class _FastComposer(yaml.CParser, yaml.constructor.SafeConstructor, _PlainResolver):  # type: ignore[misc]
+        """The same node builder as _Composer, with libyaml doing the scanning and parsing."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.CParser.__init__(self, stream)
+            yaml.constructor.SafeConstructor.__init__(self)
+            _PlainResolver.__init__(self)
+
+    COMPOSER: type = _FastComposer
+else:  # PyYAML built without libyaml
+    COMPOSER = _Composer
+
+
 def parse_yaml(text: str, path: str) -> Any:
     """Parse one YAML document from `text`; raise KnowledgeError with the position on any problem."""
-    composer = _Composer(text)
+    composer = COMPOSER(text)
     try:
         node = composer.get_single_node()
         if node is None:
