@@ -115,12 +115,14 @@ class _Builder:
         return value
 
 
-if hasattr(yaml, "CParser"):
-    class _FastComposer(yaml.CParser, yaml.constructor.SafeConstructor, _PlainResolver):  # type: ignore[misc]
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser
+
+    class _FastComposer(CParser, yaml.constructor.SafeConstructor, _PlainResolver):  # type: ignore[misc]
         """The same node builder as _Composer, with libyaml doing the scanning and parsing."""
 
         def __init__(self, stream: str) -> None:
-            yaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             yaml.constructor.SafeConstructor.__init__(self)
             _PlainResolver.__init__(self)
 
@@ -145,6 +147,12 @@ def parse_yaml(text: str, path: str) -> Any:
             start = exc.context_mark
             reason += f" {exc.context} that starts at line {start.line + 1}, column {start.column + 1}"
         raise KnowledgeError([Problem(path, line, col, f"not valid YAML: {reason}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+        raise KnowledgeError([Problem(path, line, col, f"not valid YAML: the character #x{code:04x} "
+                                                       "is not allowed in a YAML file")]) from None
     except yaml.YAMLError as exc:
         raise KnowledgeError([Problem(path, 0, 0, f"not valid YAML: {exc}")]) from None
     except RecursionError:

@@ -119,3 +119,12 @@ def test_an_id_defined_twice_in_one_layer_is_an_error(tiny_kb):
     assert [str(p) for p in caught.value.problems] == [
         (f"{tiny_kb / 'more.yaml'}:2:5: verdict 'out' is defined twice in this layer "
         f"(first at {tiny_kb / 'kb.yaml'}:{at(TINY_KB, '{id: out').split(':')[0]})")]
+
+
+def test_control_characters_are_reported_on_one_line(runner, tmp_path):
+    directory = tmp_path / "kb"
+    directory.mkdir()
+    (directory / "kb.yaml").write_bytes(b"rules:\n  - id: x\x07\n")
+    result = validate(runner, directory)
+    assert result.exit_code == 1
+    assert result.stderr == f"{directory / 'kb.yaml'}:2:10: not valid YAML: the character #x0007 is not allowed in a YAML file\n"
