@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .errors import KnowledgeError, Problem
-from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Rule, Where, walk
+from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Recommendation, Rule, Where, walk
 from .load import layer_dirs, nearest
 
 
@@ -11,18 +11,19 @@ def _problem(where: Where, message: str) -> Problem:
     return Problem(where.path, where.line, where.col, message)
 
 
-def _check_refs(kb: KnowledgeBase, where: Where, label: str, kind: str, ids: tuple[str, ...],
+def _check_refs(item: Rule | Recommendation, label: str, kind: str, ids: tuple[str, ...],
                 known: dict) -> list[Problem]:
-    return [_problem(where, f"{label}: unknown {kind} '{i}'{nearest(i, known)}") for i in ids if i not in known]
+    return [_problem(item.at.get(f"{kind}:{i}", item.where), f"{label}: unknown {kind} '{i}'{nearest(i, known)}")
+            for i in ids if i not in known]
 
 
 def _check_rule(kb: KnowledgeBase, rule: Rule) -> list[Problem]:
     label = f"rule '{rule.id}'"
-    problems = _check_refs(kb, rule.where, label, "section", rule.sources, kb.sections)
-    problems += _check_refs(kb, rule.where, label, "fact", rule.conclude, kb.facts)
-    problems += _check_refs(kb, rule.where, label, "recommendation", rule.recommend, kb.recommendations)
+    problems = _check_refs(rule, label, "section", rule.sources, kb.sections)
+    problems += _check_refs(rule, label, "fact", rule.conclude, kb.facts)
+    problems += _check_refs(rule, label, "recommendation", rule.recommend, kb.recommendations)
     if rule.verdict is not None:
-        problems += _check_refs(kb, rule.where, label, "verdict", (rule.verdict,), kb.verdicts)
+        problems += _check_refs(rule, label, "verdict", (rule.verdict,), kb.verdicts)
     if not (rule.conclude or rule.recommend or rule.verdict):
         problems.append(_problem(rule.where, f"{label}: 'then' concludes nothing"))
     for cond in walk(rule.when):
@@ -84,7 +85,7 @@ def check_knowledge(kb: KnowledgeBase) -> None:
     for rule in kb.rules.values():
         problems += _check_rule(kb, rule)
     for rec in kb.recommendations.values():
-        problems += _check_refs(kb, rec.where, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
+        problems += _check_refs(rec, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
     problems += negation_cycles(kb)
     where = Where(", ".join(str(d) for d in layer_dirs(kb.layers)), 0, 0)
     for kind in ("questions", "rules", "verdicts"):

@@ -108,6 +108,7 @@ class Rule:
     rationale: str
     salience: int
     where: Where
+    at: dict[str, Where] = field(default_factory=dict, compare=False)  # where each referenced id is written
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ class Recommendation:
     sources: tuple[str, ...]
     priority: int
     where: Where
+    at: dict[str, Where] = field(default_factory=dict, compare=False)  # where each referenced id is written
 
 
 @dataclass(frozen=True)

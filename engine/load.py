@@ -119,6 +119,16 @@ class _Reader:
             return ()
         return tuple(value)
 
+    @staticmethod
+    def positions(item: LocatedDict, key: str) -> dict[str, Where]:
+        """Where each id listed under `key` is written."""
+        value = item.get(key)
+        if isinstance(value, LocatedList):
+            return {v: Where(value.path, *at) for v, at in zip(value, value.item_at) if isinstance(v, str)}
+        if isinstance(value, str):
+            return {value: Where(item.path, *item.value_at[key])}
+        return {}
+
     def keys(self, item: LocatedDict, allowed: tuple[str, ...], required: tuple[str, ...], label: str) -> bool:
         for key in item:
             if key not in allowed:
@@ -216,13 +226,18 @@ class _Reader:
                     self.id_list(then, "conclude", label, required=False),
                     self.id_list(then, "recommend", label, required=False), verdict,
                     self.id_list(item, "sources", label), self.text(item, "rationale", label),
-                    self.integer(item, "salience", label, 0, SALIENCE_RANGE), where)
+                    self.integer(item, "salience", label, 0, SALIENCE_RANGE), where,
+                    {f"{kind}:{ref}": at for kind, mapping, key in (
+                        ("section", item, "sources"), ("fact", then, "conclude"),
+                        ("recommendation", then, "recommend"), ("verdict", then, "verdict"))
+                     for ref, at in self.positions(mapping, key).items()})
         return rule if when is not None else None
 
     def recommendation(self, item: LocatedDict, label: str, where: Where) -> Recommendation:
         return Recommendation(self.ident(item, "id", label), self.text(item, "title", label),
                               self.text(item, "advice", label), self.id_list(item, "sources", label),
-                              self.integer(item, "priority", label, 0), where)
+                              self.integer(item, "priority", label, 0), where,
+                              {f"section:{ref}": at for ref, at in self.positions(item, "sources").items()})
 
     def verdict(self, item: LocatedDict, label: str, where: Where) -> Verdict:
         return Verdict(self.ident(item, "id", label), self.text(item, "title", label),

@@ -128,3 +128,11 @@ def test_control_characters_are_reported_on_one_line(runner, tmp_path):
     result = validate(runner, directory)
     assert result.exit_code == 1
     assert result.stderr == f"{directory / 'kb.yaml'}:2:10: not valid YAML: the character #x0007 is not allowed in a YAML file\n"
+
+
+def test_an_unknown_id_in_a_list_points_at_the_id_itself(runner, tiny_kb):
+    path, text = broken(tiny_kb, "{conclude: [risky], recommend: [careful]}", "{conclude: [risky], recommend: [carefull]}")
+    result = validate(runner, tiny_kb)
+    assert result.exit_code == 1
+    assert result.stderr == (f"{path}:{at(text, 'carefull')}: rule 'agency-word-spreads': unknown recommendation "
+                             "'carefull'; did you mean 'careful'?\n")
