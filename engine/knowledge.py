@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -136,13 +138,18 @@ class KnowledgeBase:
     """Everything the knowledge files say, each kind keyed by id in knowledge order."""
 
     layers: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # "layer/name.yaml" -> sha256 of its bytes
     sections: dict[str, Section] = field(default_factory=dict)
     questions: dict[str, Question] = field(default_factory=dict)
     facts: dict[str, FactDef] = field(default_factory=dict)
     rules: dict[str, Rule] = field(default_factory=dict)
     recommendations: dict[str, Recommendation] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+
+    def identity(self) -> dict[str, object]:
+        """What a transcript records to recognise this knowledge later: layers, file hashes, one digest."""
+        digest = hashlib.sha256(json.dumps([self.layers, self.files], sort_keys=True).encode()).hexdigest()
+        return {"layers": self.layers, "files": self.files, "digest": digest}
 
     def producers(self, fact: str) -> list[Rule]:
         """The rules that conclude `fact`."""

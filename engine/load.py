@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,7 @@ from .knowledge import (
     Verdict,
     Where,
 )
-from .yaml_source import LocatedDict, LocatedList, read_yaml
+from .yaml_source import LocatedDict, LocatedList, parse_yaml_bytes, read_file_bytes
 
 BUILT_IN = Path(__file__).resolve().parent.parent / "knowledge"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
@@ -287,7 +288,7 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
 
     reader = _Reader()
     kb = KnowledgeBase(layers=list(layers))
-    for directory in layer_dirs(layers):
+    for layer, directory in zip(layers, layer_dirs(layers)):
         seen: dict[tuple[str, str], Where] = {}
         try:
             files = knowledge_files(directory)
@@ -295,9 +296,10 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
             reader.problems.extend(exc.problems)
             continue
         for path in files:
-            kb.files.append(str(path))
             try:
-                reader.read_file(read_yaml(path), str(path), kb, seen)
+                data = read_file_bytes(path, str(path))
+                kb.files[f"{layer}/{path.name}"] = hashlib.sha256(data).hexdigest()
+                reader.read_file(parse_yaml_bytes(data, str(path)), str(path), kb, seen)
             except KnowledgeError as exc:
                 reader.problems.extend(exc.problems)
     if reader.problems:

@@ -161,18 +161,26 @@ def parse_yaml(text: str, path: str) -> Any:
         composer.dispose()
 
 
-def read_yaml(path: Path, shown_as: str | None = None) -> Any:
-    """Read and parse the YAML file at `path`, naming it `shown_as` in problems."""
-    name = shown_as or str(path)
+def read_file_bytes(path: Path, name: str) -> bytes:
+    """The bytes of the file at `path`, refusing files over MAX_FILE_BYTES."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise KnowledgeError([Problem(name, 0, 0, f"the file is larger than {MAX_FILE_BYTES} bytes")])
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise KnowledgeError([Problem(name, 0, 0, f"cannot read the file: {exc.strerror}")]) from None
+
+
+def parse_yaml_bytes(data: bytes, name: str) -> Any:
+    """Parse UTF-8 YAML `data`, naming it `name` in problems."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise KnowledgeError([Problem(name, line, 0, "the file is not UTF-8 text")]) from None
     return parse_yaml(text, name)
+
+
+def read_yaml(path: Path) -> Any:
+    """Read and parse the YAML file at `path`."""
+    return parse_yaml_bytes(read_file_bytes(path, str(path)), str(path))
