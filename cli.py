@@ -70,8 +70,11 @@ def main() -> None:
 @click.option("--no-input", is_flag=True, help="Never prompt; questions without an answer are taken as unknown.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
               show_default=True, help="Output format.")
+@click.option("--save", metavar="FILE", help="Save the transcript to FILE after every answer.")
+@click.option("--resume", metavar="FILE", help="Continue the consultation saved in FILE (and keep saving there).")
+@click.option("--explain", "with_how", is_flag=True, help="Append how the verdict was reached.")
 def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options: tuple[str, ...],
-            no_input: bool, fmt: str) -> None:
+            no_input: bool, fmt: str, save: str | None, resume: str | None, with_how: bool) -> None:
     """Run a consultation: answer the questions, get a verdict and recommendations.
 
     Questions are asked on the terminal only when a rule needs the answer; at
@@ -80,32 +83,91 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     \b
     Example:
       offercoach consult --answers my-answers.yaml --answer via_agency=yes --no-input --format json
+      offercoach consult --save advice.json      (later: offercoach consult --resume advice.json)
     """
+    from .engine import english
     from .engine.answers import parse_answer_option, read_answers_file
     from .engine.consult import consult as run_consultation
     from .engine.errors import AnswerError, ConsultationStopped, KnowledgeError, UsageError
-    from .engine.report import render
+    from .engine.report import render, to_json, unfinished_document
+    from .engine.transcript import prepare_resume, read_transcript, write_atomic
 
     kb = _load(knowledge)
+    save = save or resume
+
+    def save_progress(trace: Any, answers: dict[str, str]) -> None:
+        if save:
+            write_atomic(save, to_json(unfinished_document(kb, trace, answers)))
+
     try:
+        replay: list[tuple[str, str]] = []
+        if resume:
+            replay, notes = prepare_resume(read_transcript(resume), kb, resume)
+            for note in notes:
+                click.echo(note, err=True)
         given = read_answers_file(answers_file) if answers_file else {}
         given.update(parse_answer_option(text) for text in answer_options)
         outcome = run_consultation(kb, given, None if no_input else _ask_line,
-                                   lambda text: click.echo(text, err=True))
+                                   lambda text: click.echo(text, err=True), replay, save_progress)
+        if save:
+            write_atomic(save, render(kb, outcome, "json"))
     except (AnswerError, UsageError) as exc:
         _fail(f"offercoach: {exc}", EXIT_USAGE)
     except KnowledgeError as exc:
         _fail(str(exc), EXIT_KNOWLEDGE)
-    except ConsultationStopped as exc:
-        _fail(f"offercoach: {exc}", 0)
+    except OSError as exc:
+        _fail(f"offercoach: cannot save the transcript to {save}: {exc.strerror}", EXIT_USAGE)
+    except ConsultationStopped:
+        _fail(english.stopped("stopped at your request", save), 0)
     except EOFError:
-        _fail("\noffercoach: input ended before the consultation finished; nothing was decided. "
-              "Use --no-input to take unanswered questions as unknown.", EXIT_USAGE)
+        _fail("\n" + english.stopped("input ended before the consultation finished", save, no_input_hint=True),
+              EXIT_USAGE)
     except KeyboardInterrupt:
-        _fail("\noffercoach: interrupted; nothing was decided.", EXIT_INTERRUPTED)
+        _fail("\n" + english.stopped("interrupted", save), EXIT_INTERRUPTED)
     if any(a.given == "answered" for a in outcome.trace.asked):
         click.echo("", err=True)  # a blank line between the dialogue and the advice
     click.echo(render(kb, outcome, fmt), nl=False)
+    if with_how and fmt != "json":
+        click.echo("\n" + english.verdict_how(kb, outcome, markdown=fmt == "markdown"), nl=False)
+
+
+@main.command()
+@click.argument("transcript", metavar="TRANSCRIPT")
+@knowledge_option
+@click.option("--verdict", "of_verdict", is_flag=True, help="How the verdict was reached (the default).")
+@click.option("--recommendation", metavar="ID", help="How a recommendation was reached.")
+@click.option("--rule", "rule_id", metavar="ID", help="Whether, when and on what a rule fired.")
+@click.option("--why-not", "why_not_id", metavar="RULE_ID", help="Why a rule did not fire.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Output format.")
+def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recommendation: str | None,
+            rule_id: str | None, why_not_id: str | None, fmt: str) -> None:
+    """Explain a saved consultation: HOW a conclusion was reached, or WHY NOT a rule fired.
+
+    TRANSCRIPT is a file written by 'consult --save' or 'consult --format json'.
+
+    \b
+    Example:
+      offercoach consult --answers mine.yaml --no-input --format json > advice.json
+      offercoach explain advice.json --recommendation protect-your-reputation
+      offercoach explain advice.json --why-not withdraw-with-a-full-explanation
+    """
+    from .engine.errors import UsageError
+    from .engine.report import explanation
+    from .engine.transcript import outcome_to_explain, read_transcript
+
+    chosen = [o for o in (of_verdict or None, recommendation, rule_id, why_not_id) if o]
+    if len(chosen) > 1:
+        _fail("offercoach: choose one of --verdict, --recommendation, --rule and --why-not", EXIT_USAGE)
+    kb = _load(knowledge)
+    try:
+        outcome, notes = outcome_to_explain(read_transcript(transcript), kb, transcript)
+        text = explanation(kb, outcome, fmt, recommendation=recommendation, rule=rule_id, why_not=why_not_id)
+    except UsageError as exc:
+        _fail(f"offercoach: {exc}", EXIT_USAGE)
+    for note in notes:
+        click.echo(note, err=True)
+    click.echo(text, nl=False)
 
 
 @main.group()

@@ -6,15 +6,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import english
+from . import english, explain
 from .compile import AdviceEngine, Proposed, Recommended, Wanted, answer_class
 from .errors import AnswerError, ConsultationStopped, KnowledgeError, Problem
-from .knowledge import UNKNOWN, KnowledgeBase, Question
+from .explain import ConditionReport
+from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule
 from .load import layer_dirs, nearest
 from .trace import Asked, Trace
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
+OnAnswer = Callable[[Trace, dict[str, str]], None]
 
 
 @dataclass
@@ -61,12 +63,15 @@ class _Back(Exception):
 class Consultation:
     """One consultation: given answers are used as asked; the rest come from `ask`, or are unknown."""
 
-    def __init__(self, kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say) -> None:
+    def __init__(self, kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say,
+                 replay: list[tuple[str, str]] | None = None, on_answer: OnAnswer | None = None) -> None:
         self.kb = kb
         self.given = {q: check_answer(kb, q, v) for q, v in given.items()}
         self.ask = ask
         self.say = say
-        self.typed: list[tuple[str, str]] = []  # answers typed at the prompt, in order, for 'back'
+        # Answers typed at the prompt (or resumed from a transcript), in order; 'back' drops the last.
+        self.typed = [(q, check_answer(kb, q, v)) for q, v in replay or []]
+        self.on_answer = on_answer
 
     def run(self) -> Outcome:
         while True:
@@ -96,18 +101,22 @@ class Consultation:
             elif self.ask is None:
                 value, how = UNKNOWN, "unanswered"
             else:
-                value, how = self._prompt(question, waiting, len(answers) + 1), "answered"
+                value = self._prompt(question, len(answers) + 1, explain.waiting_reports(
+                    self.kb, waiting, answers, trace))
+                how = "answered"
                 self.typed.append((question.id, value))
             answers[question.id] = value
             trace.asked.append(Asked(question.id, len(trace.steps), waiting, value, how))
             engine.declare(answer_class(question.id)(value=value))
+            if self.on_answer is not None:
+                self.on_answer(trace, answers)
         return self._outcome(engine, trace, answers)
 
     def _waiting(self, engine: AdviceEngine, question: str) -> list[str]:
         rules = {f["rule"] for f in engine.facts.values() if isinstance(f, Wanted) and f["question"] == question}
         return [r for r in self.kb.rules if r in rules]
 
-    def _prompt(self, question: Question, waiting: list[str], number: int) -> str:
+    def _prompt(self, question: Question, number: int, waiting: list[tuple[Rule, list[ConditionReport]]]) -> str:
         assert self.ask is not None
         self.say(english.question_block(question, number))
         while True:
@@ -152,6 +161,10 @@ class Consultation:
                        answers, [a.question for a in trace.asked if a.given == "unanswered"], trace)
 
 
-def consult(kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say) -> Outcome:
-    """Run one consultation of `kb`; `ask` reads a line from the person (None: never ask)."""
-    return Consultation(kb, given, ask, say).run()
+def consult(kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say,
+            replay: list[tuple[str, str]] | None = None, on_answer: OnAnswer | None = None) -> Outcome:
+    """Run one consultation of `kb`; `ask` reads a line from the person (None: never ask).
+
+    `replay` holds answers typed earlier (a resumed transcript); `on_answer` is called after every answer.
+    """
+    return Consultation(kb, given, ask, say, replay, on_answer).run()

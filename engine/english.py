@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import textwrap
 from typing import TYPE_CHECKING
 
-from .knowledge import UNKNOWN, KnowledgeBase, Question
+from .explain import ConditionReport, HowNode, WhyNot
+from .knowledge import UNKNOWN, AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Question, Rule
+from .trace import Step
 
 if TYPE_CHECKING:
     from .consult import Outcome
@@ -17,9 +20,9 @@ NOTHING_TO_UNDO = "There is no earlier answer of yours to undo."
 COMMANDS = "Type a number or a value; 'why', 'help', 'back' and 'quit' also work."
 
 
-def para(text: str, indent: str) -> str:
-    """`text` wrapped to WIDTH columns, every line indented by `indent`."""
-    return textwrap.fill(text, WIDTH, initial_indent=indent, subsequent_indent=indent,
+def para(text: str, indent: str, first: str | None = None) -> str:
+    """`text` wrapped to WIDTH columns, indented by `indent` (the first line by `first`, if given)."""
+    return textwrap.fill(text, WIDTH, initial_indent=indent if first is None else first, subsequent_indent=indent,
                          break_long_words=False, break_on_hyphens=False)
 
 
@@ -63,14 +66,145 @@ def sources_line(kb: KnowledgeBase, sources: tuple[str, ...] | list[str]) -> str
     return "; ".join(f"{kb.sections[s].title} ({s})" for s in sources)
 
 
-def why_asked(kb: KnowledgeBase, question: Question, waiting: list[str]) -> str:
+def condition_text(kb: KnowledgeBase, cond: Condition) -> str:
+    """A condition in words: 'via_agency is yes', 'commitment-at-stake (meaning)', 'not (...)'."""
+    if isinstance(cond, AnswerIn):
+        if len(cond.values) == 1:
+            return f"{cond.question} is {cond.values[0]}"
+        return f"{cond.question} is one of {', '.join(cond.values)}"
+    if isinstance(cond, FactHolds):
+        meaning = kb.facts[cond.fact].meaning if cond.fact in kb.facts else "no longer in the knowledge"
+        return f"{cond.fact} ({meaning.rstrip('.')})"
+    if isinstance(cond, Not):
+        return f"not ({condition_text(kb, cond.condition)})"
+    joined = "; ".join(condition_text(kb, c) for c in cond.conditions)
+    return f"{'all' if isinstance(cond, AllOf) else 'any'} of ({joined})"
+
+
+def evidence(kb: KnowledgeBase, report: ConditionReport, settled: bool, asking: str | None = None) -> str:
+    """The recorded values a condition was tested against, in words."""
+    parts = []
+    for question, value in report.answers:
+        if question == asking:
+            parts.append("this question")
+        elif value is None:
+            parts.append(f"{question} was never asked" if settled else f"{question} not asked yet")
+        else:
+            parts.append(f"you answered {question}={value}")
+    for fact, step in report.facts:
+        named = f"{fact} " if len(report.facts) + len(report.answers) > 1 else ""
+        if step is None and settled:
+            sources = ", ".join(r.id for r in kb.producers(fact))
+            parts.append(f"{named}not concluded; it comes from {sources}" if sources else f"{named}not concluded")
+        elif step is None:
+            parts.append(f"{named}not concluded yet")
+        else:
+            parts.append(f"{named}concluded by {step.rule} at step {step.step}")
+    return "; ".join(parts)
+
+
+STATE_WORDS = {True: "holds", False: "fails", None: "open"}
+
+
+def condition_lines(kb: KnowledgeBase, reports: list[ConditionReport], settled: bool,
+                    asking: str | None = None, indent: str = "  ") -> list[str]:
+    return [para(f"{STATE_WORDS[r.held]}: {condition_text(kb, r.condition)} [{evidence(kb, r, settled, asking)}]",
+                 indent + "  ", first=indent + "- ") for r in reports]
+
+
+def why_asked(kb: KnowledgeBase, question: Question, waiting: list[tuple[Rule, list[ConditionReport]]]) -> str:
     count = "1 rule is" if len(waiting) == 1 else f"{len(waiting)} rules are"
     lines = [f"I ask about '{question.id}' because {count} waiting on the answer:"]
-    for rule_id in waiting:
-        rule = kb.rules[rule_id]
-        lines += [f"  - {rule.id}: {rule.title}", para(rule.rationale, "    "),
+    for rule, reports in waiting:
+        known = [r for r in reports if r.held is not None]
+        still_open = [r for r in reports if r.held is None]
+        lines.append(f"  {rule.id}: {rule.title}")
+        if known:
+            lines += ["    Already known:", *condition_lines(kb, known, False, question.id, "    ")]
+        lines += ["    Still open:", *condition_lines(kb, still_open, False, question.id, "    "),
+                  para(f"Why it matters: {rule.rationale}", "    "),
                   para(f"Sources: {sources_line(kb, rule.sources)}", "    ")]
     return "\n".join(lines)
+
+
+def knowledge_changed(path: str, changed: list[str]) -> str:
+    return para(f"Note: the knowledge has changed since {path} was saved ({', '.join(changed)}); "
+                "its answers are run again on the current knowledge.", "")
+
+
+def answer_dropped(question: str, value: str, reason: str) -> str:
+    return para(f"Note: the saved answer {question}={value} no longer fits the knowledge ({reason}); "
+                "it will be asked again if needed.", "")
+
+
+def _title(kb: KnowledgeBase, kind: str, item_id: str) -> str:
+    table = {"rule": kb.rules, "fact": kb.facts, "recommendation": kb.recommendations, "verdict": kb.verdicts}[kind]
+    item = table.get(item_id)
+    if item is None:
+        return "(no longer in the knowledge)"
+    return item.meaning if kind == "fact" else item.title
+
+
+def _how_lines(kb: KnowledgeBase, node: HowNode, depth: int, markdown: bool) -> list[str]:
+    indent = "  " * depth
+    first = indent + ("- " if markdown else "")
+    inner = indent + ("  " if markdown else "    ")
+    if node.kind == "rule":
+        lines = [para(f"because rule {node.id} (step {node.step}): {_title(kb, 'rule', node.id)}", inner, first)]
+        if node.id in kb.rules:
+            rule = kb.rules[node.id]
+            lines += [para(rule.rationale, inner), para(f"Sources: {sources_line(kb, rule.sources)}", inner)]
+    elif node.kind == "fact":
+        lines = [para(f"using fact {node.id}: {_title(kb, 'fact', node.id)}", inner, first)]
+    else:
+        lines = [para(f"using your answer {node.id}={node.value}", inner, first)]
+    for child in node.children:
+        lines += _how_lines(kb, child, depth + 1, markdown)
+    return lines
+
+
+def how_text(kb: KnowledgeBase, node: HowNode, markdown: bool = False,
+             losers: list[tuple[str, str]] | None = None) -> str:
+    """The derivation tree of a conclusion, as indented text or a Markdown list."""
+    head = f"How offercoach reached the {node.kind} '{node.id}': {_title(kb, node.kind, node.id)}"
+    lines = [f"## {head}", ""] if markdown else [head]
+    for child in node.children:
+        lines += _how_lines(kb, child, 0 if markdown else 1, markdown)
+    if losers:
+        lines += ["", para("Other candidate verdicts, which lost on priority: " + ", ".join(
+            f"{v} (proposed by {r})" for v, r in losers) + ".", "")]
+    return "\n".join(lines) + "\n"
+
+
+def rule_text(kb: KnowledgeBase, rule: Rule, step: Step | None, result: WhyNot, markdown: bool = False) -> str:
+    """What happened to one rule in a consultation: when and on what it fired, or why it did not."""
+    lines = [f"{'## ' if markdown else ''}Rule {rule.id}: {rule.title}", para(f"Why it matters: {rule.rationale}", "  "),
+             para(f"Sources: {sources_line(kb, rule.sources)}", "  ")]
+    if step is not None:
+        matched = ", ".join(f"{m['answer']}={m['value']}" if "answer" in m else m["fact"] for m in step.matched)
+        declared = ", ".join(f"{kind} {value}" for d in step.declared for kind, value in d.items())
+        lines += [f"It fired at step {step.step}, on {matched or 'no facts'}.", para(f"It concluded: {declared}.", "")]
+        return "\n".join(lines) + "\n"
+    return "\n".join(lines + why_not_lines(kb, result)) + "\n"
+
+
+def why_not_lines(kb: KnowledgeBase, result: WhyNot) -> list[str]:
+    if result.fired_at is not None:
+        return [f"It did fire, at step {result.fired_at}."]
+    lines = ["It did not fire. It needs every condition to hold:"]
+    lines += condition_lines(kb, result.conditions, settled=True)
+    for gap in result.not_needed:
+        blockers = "; ".join(condition_text(kb, r.condition) for r in gap.blocked_by)
+        reason = (f"this rule waits on it only while its other conditions can still hold, and these did not: "
+                  f"{blockers}" if blockers else "the consultation ended before any rule needed it")
+        lines.append(para(f"'{gap.question}' was never asked: {reason}.", "  "))
+    return lines
+
+
+def why_not_text(kb: KnowledgeBase, result: WhyNot, markdown: bool = False) -> str:
+    rule = kb.rules[result.rule]
+    head = f"{'## ' if markdown else ''}Why not rule {rule.id}: {rule.title}"
+    return "\n".join([head, *why_not_lines(kb, result)]) + "\n"
 
 
 def answers_phrase(answers: list[tuple[str, str]]) -> str:
@@ -110,3 +244,32 @@ def result_markdown(kb: KnowledgeBase, outcome: Outcome) -> str:
     if outcome.unanswered:
         lines += ["", f"Taken as unknown: {', '.join(outcome.unanswered)}"]
     return "\n".join(lines) + "\n"
+
+
+def stopped(reason: str, save: str | None, no_input_hint: bool = False) -> str:
+    """The message when a consultation stops early, saying what was kept and how to go on."""
+    if save:
+        return f"offercoach: {reason}; your answers are saved in {save}. Continue with: offercoach consult --resume {save}"
+    hint = " Use --no-input to take unanswered questions as unknown." if no_input_hint else ""
+    return f"offercoach: {reason}; nothing was decided.{hint}"
+
+
+def verdict_how(kb: KnowledgeBase, outcome: Outcome, markdown: bool = False) -> str:
+    from .explain import how
+
+    losers = [(v, r) for v, r in outcome.candidates if v != outcome.verdict]
+    return how_text(kb, how(outcome.trace, "verdict", outcome.verdict), markdown, losers)
+
+
+def not_found(kind: str, wanted: str, known: list[str], scope: str) -> str:
+    """An unknown id, with the nearest known ones."""
+    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    listing = f" (known: {', '.join(known) or 'none'})" if len(known) <= 12 else ""
+    return f"no {kind} '{wanted}' {scope}{hint}{listing}"
+
+
+def not_given(kb: KnowledgeBase, recommendation: str, given: list[str]) -> str:
+    givers = [r.id for r in kb.rules.values() if recommendation in r.recommend]
+    return (f"recommendation '{recommendation}' was not given in this consultation; it comes from "
+            f"{', '.join(givers)}: try --why-not {givers[0]} (given: {', '.join(given)})")

@@ -1,6 +1,10 @@
 """`offercoach consult` on a small knowledge base: prompts, answers, formats, exit codes, whole messages."""
 
+import hashlib
 import json
+import re
+
+from conftest import TINY_KB
 
 from offercoach.cli import main
 
@@ -76,7 +80,13 @@ def test_why_help_and_back_at_a_question(runner, tiny_kb):
     assert result.stderr == (
         QUESTION_1 + "a\n" + QUESTION_2
         + "why\nI ask about 'agency' because 1 rule is waiting on the answer:\n"
-          "  - agency-word-spreads: Word spreads\n    Agencies talk.\n    Sources: Section one (s1)\n"
+          "  agency-word-spreads: Word spreads\n"
+          "    Already known:\n"
+          "    - holds: committed (You made a promise) [concluded by promise at step 1]\n"
+          "    Still open:\n"
+          "    - open: agency is yes [this question]\n"
+          "    Why it matters: Agencies talk.\n"
+          "    Sources: Section one (s1)\n"
         + "agency> help\nVia an agency.\nAllowed answers:\n  yes: Yes\n  no: No\n"
           "  unknown: I don't know, or I'd rather not say\n"
         + "agency> back\n" + QUESTION_1 + "b\n\n")
@@ -88,7 +98,7 @@ def test_why_help_and_back_at_a_question(runner, tiny_kb):
 def test_quit_and_end_of_input_stop_without_a_traceback(runner, tiny_kb):
     quit_result = consult(runner, tiny_kb, input="quit\n")
     assert (quit_result.exit_code, quit_result.stdout) == (0, "")
-    assert quit_result.stderr == QUESTION_1 + "quit\noffercoach: stopped at your request; nothing was decided\n"
+    assert quit_result.stderr == QUESTION_1 + "quit\noffercoach: stopped at your request; nothing was decided.\n"
     eof_result = consult(runner, tiny_kb, input="a\n")
     assert (eof_result.exit_code, eof_result.stdout) == (2, "")
     assert eof_result.stderr.endswith(
@@ -100,7 +110,12 @@ def test_no_input_takes_missing_answers_as_unknown_and_lists_them(runner, tiny_k
     result = consult(runner, tiny_kb, "--answer", "situation=a", "--no-input", "--format", "json")
     assert result.exit_code == 0
     assert result.stderr == ""
-    assert json.loads(result.stdout) == {
+    document = json.loads(result.stdout)
+    knowledge = document.pop("knowledge")
+    assert knowledge["layers"] == [str(tiny_kb)]
+    assert knowledge["files"] == {f"{tiny_kb}/kb.yaml": hashlib.sha256(TINY_KB.encode()).hexdigest()}
+    assert re.fullmatch("[0-9a-f]{64}", knowledge["digest"])
+    assert document == {
         "verdict": {"id": "honour", "title": "Honour", "because": ["keep-word"]},
         "recommendations": [],
         "answers": {"situation": "a", "agency": "unknown", "genuine": "unknown"},
@@ -117,7 +132,8 @@ def test_no_input_takes_missing_answers_as_unknown_and_lists_them(runner, tiny_k
             {"question": "agency", "after_step": 1, "waiting": ["agency-word-spreads"], "value": "unknown",
              "given": "unanswered"},
             {"question": "genuine", "after_step": 1, "waiting": ["keep-word", "back-out"], "value": "unknown",
-             "given": "unanswered"}]}
+             "given": "unanswered"}],
+        "format_version": 1}
 
 
 def test_an_answers_file_keeps_bare_yes_and_no_as_words(runner, tiny_kb, tmp_path):

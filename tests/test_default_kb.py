@@ -103,7 +103,8 @@ def test_json_output_follows_the_contract(runner):
                                   "--answer", "office_tour=no", "--no-input", "--format", "json"])
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert list(document) == ["verdict", "recommendations", "answers", "unanswered", "trace", "questions"]
+    assert list(document) == ["verdict", "recommendations", "answers", "unanswered", "trace", "questions",
+                              "knowledge", "format_version"]
     assert list(document["verdict"]) == ["id", "title", "because"]
     assert all(list(r) == ["id", "title", "advice", "sources", "because"] for r in document["recommendations"])
     assert all(list(s) == ["step", "rule", "matched", "declared"] for s in document["trace"])

@@ -1,0 +1,147 @@
+"""Explanations as data, from the recorded trace and the knowledge: WHY a question, HOW a conclusion, WHY-NOT a rule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .knowledge import AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Rule
+from .trace import Step, Trace
+
+
+def holds(cond: Condition, answers: dict[str, str], facts: set[str], settled: bool) -> bool | None:
+    """Whether `cond` holds: True, False, or None while still open.
+
+    Unanswered questions are open; an absent fact is false once the consultation is `settled`.
+    """
+    if isinstance(cond, AnswerIn):
+        value = answers.get(cond.question)
+        return None if value is None else value in cond.values
+    if isinstance(cond, FactHolds):
+        return True if cond.fact in facts else (False if settled else None)
+    if isinstance(cond, Not):
+        inner = holds(cond.condition, answers, facts, settled)
+        return None if inner is None else not inner
+    results = [holds(c, answers, facts, settled) for c in cond.conditions]
+    if isinstance(cond, AllOf):
+        return False if False in results else (True if all(results) else None)
+    return True if True in results else (False if all(r is False for r in results) else None)
+
+
+@dataclass
+class ConditionReport:
+    """One top-level condition of a rule, whether it held, and the recorded value it was tested against."""
+
+    condition: Condition
+    held: bool | None
+    answers: list[tuple[str, str | None]]  # the questions it reads, with their answers (None: never asked)
+    facts: list[tuple[str, Step | None]]  # the facts it reads, with the step that concluded them
+
+
+def condition_reports(rule: Rule, answers: dict[str, str], trace: Trace, settled: bool,
+                      before: int | None = None) -> list[ConditionReport]:
+    """Each top-level condition of `rule`, judged on `answers` and the facts concluded before step `before`."""
+    steps = trace.steps if before is None else trace.steps[:before - 1]
+    concluded = {d["fact"]: s for s in reversed(steps) for d in s.declared if "fact" in d}
+    reports = []
+    for cond in rule.when.conditions:
+        inner = list(_leaves(cond))
+        reports.append(ConditionReport(
+            cond, holds(cond, answers, set(concluded), settled),
+            [(c.question, answers.get(c.question)) for c in inner if isinstance(c, AnswerIn)],
+            [(c.fact, concluded.get(c.fact)) for c in inner if isinstance(c, FactHolds)]))
+    return reports
+
+
+def _leaves(cond: Condition) -> Any:
+    if isinstance(cond, (AnswerIn, FactHolds)):
+        yield cond
+    elif isinstance(cond, Not):
+        yield from _leaves(cond.condition)
+    else:
+        for inner in cond.conditions:
+            yield from _leaves(inner)
+
+
+@dataclass
+class NotNeeded:
+    """A question a rule reads that was never asked, and what kept the rule from waiting on it."""
+
+    question: str
+    blocked_by: list[ConditionReport]  # earlier conditions that failed, or later answers that ruled the rule out
+
+
+@dataclass
+class WhyNot:
+    rule: str
+    fired_at: int | None
+    conditions: list[ConditionReport]
+    not_needed: list[NotNeeded] = field(default_factory=list)
+
+
+def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: str) -> WhyNot:
+    """Why `rule_id` did not fire: each condition with its recorded value, and why unasked questions were not needed."""
+    rule = kb.rules[rule_id]
+    step = trace.fired(rule_id)
+    reports = condition_reports(rule, answers, trace, settled=True)
+    result = WhyNot(rule_id, step.step if step else None, reports)
+    if step is not None:
+        return result
+    for k, report in enumerate(reports):
+        for question, value in report.answers:
+            if value is not None or any(n.question == question for n in result.not_needed):
+                continue
+            earlier = [r for r in reports[:k] if r.held is not True]
+            ruled_out = [r for r in reports if r.held is False and isinstance(r.condition, AnswerIn)]
+            result.not_needed.append(NotNeeded(question, earlier or ruled_out))
+    return result
+
+
+@dataclass
+class HowNode:
+    """One node of a derivation: a conclusion, the rule that drew it, a fact it used, or an answer."""
+
+    kind: str  # "recommendation", "verdict", "rule", "fact" or "answer"
+    id: str
+    value: str | None = None
+    step: int | None = None
+    children: list[HowNode] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        node: dict[str, Any] = {"kind": self.kind, "id": self.id}
+        if self.value is not None:
+            node["value"] = self.value
+        if self.step is not None:
+            node["step"] = self.step
+        if self.children:
+            node["because"] = [c.as_json() for c in self.children]
+        return node
+
+
+def _rule_node(trace: Trace, step: Step) -> HowNode:
+    node = HowNode("rule", step.rule, step=step.step)
+    for fact in step.matched:
+        if "answer" in fact:
+            node.children.append(HowNode("answer", fact["answer"], value=fact["value"]))
+        else:
+            producer = trace.producer(fact, step.step)
+            child = HowNode("fact", fact["fact"])
+            if producer is not None:
+                child.children.append(_rule_node(trace, producer))
+            node.children.append(child)
+    return node
+
+
+def how(trace: Trace, kind: str, conclusion: str) -> HowNode:
+    """The derivation of a recommendation or verdict, down to the answers it rests on."""
+    root = HowNode(kind, conclusion)
+    for step in trace.steps:
+        if {kind: conclusion} in step.declared:
+            root.children.append(_rule_node(trace, step))
+    return root
+
+
+def waiting_reports(kb: KnowledgeBase, rule_ids: list[str], answers: dict[str, str],
+                    trace: Trace) -> list[tuple[Rule, list[ConditionReport]]]:
+    """For WHY at a question: each waiting rule with its conditions judged on what is known so far."""
+    return [(kb.rules[r], condition_reports(kb.rules[r], answers, trace, settled=False)) for r in rule_ids]

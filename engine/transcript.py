@@ -1,0 +1,152 @@
+"""Transcripts: a consultation saved as JSON, written atomically, read back with every field checked."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .consult import Outcome
+from .errors import UsageError
+from .knowledge import KnowledgeBase
+from .report import FORMAT_VERSION
+from .trace import Asked, Step, Trace
+
+MAX_TRANSCRIPT_BYTES = 8 * 1024 * 1024
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the new one, never half of one."""
+    target = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def _bad(path: str, what: str) -> UsageError:
+    return UsageError(f"{path}: not a usable offercoach transcript: {what}")
+
+
+def _strings(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _facts(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(f, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in f.items()) for f in value)
+
+
+def read_transcript(path: str) -> dict[str, Any]:
+    """The transcript at `path`, its shape checked; raise UsageError saying what is wrong."""
+    file = Path(path)
+    try:
+        if file.stat().st_size > MAX_TRANSCRIPT_BYTES:
+            raise _bad(path, f"larger than {MAX_TRANSCRIPT_BYTES} bytes")
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such transcript") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read the transcript: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise _bad(path, f"line {exc.lineno}, column {exc.colno}: {exc.msg} (is the file cut short?)") from None
+    if not isinstance(doc, dict):
+        raise _bad(path, "it is not a JSON object")
+    version = doc.get("format_version")
+    if isinstance(version, int) and version > FORMAT_VERSION:
+        raise _bad(path, f"it was written by a newer offercoach (format {version}); this one reads format "
+                         f"{FORMAT_VERSION}")
+    checks = [
+        ("format_version", version == FORMAT_VERSION),
+        ("answers", isinstance(doc.get("answers"), dict) and all(isinstance(v, str) for v in doc["answers"].values())),
+        ("questions", isinstance(doc.get("questions"), list) and all(
+            isinstance(q, dict) and isinstance(q.get("question"), str) and isinstance(q.get("value"), str)
+            and isinstance(q.get("after_step"), int) and _strings(q.get("waiting"))
+            and q.get("given") in ("answered", "from answers", "unanswered") for q in doc["questions"])),
+        ("trace", isinstance(doc.get("trace"), list) and all(
+            isinstance(s, dict) and isinstance(s.get("step"), int) and isinstance(s.get("rule"), str)
+            and _facts(s.get("matched")) and _facts(s.get("declared")) for s in doc["trace"])),
+        ("knowledge", isinstance(doc.get("knowledge"), dict) and _strings(doc["knowledge"].get("layers"))
+         and isinstance(doc["knowledge"].get("files"), dict)),
+        ("verdict", doc.get("verdict") is None or (isinstance(doc["verdict"], dict)
+                                                   and isinstance(doc["verdict"].get("id"), str)
+                                                   and _strings(doc["verdict"].get("because")))),
+        ("recommendations", isinstance(doc.get("recommendations"), list) and all(
+            isinstance(r, dict) and isinstance(r.get("id"), str) and _strings(r.get("because"))
+            for r in doc["recommendations"])),
+        ("unanswered", _strings(doc.get("unanswered"))),
+    ]
+    for key, good in checks:
+        if not good:
+            raise _bad(path, f"'{key}' is missing or malformed")
+    return doc
+
+
+def changed_files(doc: dict[str, Any], kb: KnowledgeBase) -> list[str]:
+    """Knowledge files added, removed or edited since the transcript was made, or the layers if those differ."""
+    recorded = doc["knowledge"]
+    if recorded["layers"] != kb.layers:
+        return [f"layers {', '.join(recorded['layers'])} (now {', '.join(kb.layers)})"]
+    before, now = recorded["files"], kb.files
+    return sorted(name for name in set(before) | set(now) if before.get(name) != now.get(name))
+
+
+def recorded_trace(doc: dict[str, Any]) -> Trace:
+    return Trace([Step(s["step"], s["rule"], s["matched"], s["declared"]) for s in doc["trace"]],
+                 [Asked(q["question"], q["after_step"], q["waiting"], q["value"], q["given"])
+                  for q in doc["questions"]])
+
+
+def recorded_outcome(doc: dict[str, Any]) -> Outcome:
+    """The finished consultation a transcript records, rebuilt from its own data."""
+    trace = recorded_trace(doc)
+    candidates = [(d["verdict"], s.rule) for s in trace.steps for d in s.declared if "verdict" in d]
+    return Outcome(doc["verdict"]["id"], doc["verdict"]["because"], candidates,
+                   [(r["id"], r["because"]) for r in doc["recommendations"]],
+                   dict(doc["answers"]), list(doc["unanswered"]), trace)
+
+
+def answers_to_replay(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """The answers a person gave, in order; questions taken as unknown for want of an answer are asked again."""
+    return [(q["question"], q["value"]) for q in doc["questions"] if q["given"] != "unanswered"]
+
+
+def prepare_resume(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[list[tuple[str, str]], list[str]]:
+    """The answers to replay when resuming `doc` on `kb`, and notes on anything that changed meanwhile."""
+    from . import english
+    from .consult import check_answer
+    from .errors import AnswerError
+
+    notes = []
+    changed = changed_files(doc, kb)
+    if changed:
+        notes.append(english.knowledge_changed(path, changed))
+    replay = []
+    for question, value in answers_to_replay(doc):
+        try:
+            replay.append((question, check_answer(kb, question, value)))
+        except AnswerError as exc:
+            notes.append(english.answer_dropped(question, value, str(exc)))
+    return replay, notes
+
+
+def outcome_to_explain(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[Outcome, list[str]]:
+    """The consultation to explain: as recorded, or re-run on the current knowledge if that changed."""
+    from .consult import consult
+
+    if doc["verdict"] is None:
+        raise UsageError(f"{path}: this consultation is unfinished; continue it with "
+                         f"'offercoach consult --resume {path}'")
+    changed = changed_files(doc, kb)
+    if not changed:
+        return recorded_outcome(doc), []
+    replay, notes = prepare_resume(doc, kb, path)
+    return consult(kb, {}, None, lambda _: None, replay=replay), notes
