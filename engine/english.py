@@ -128,13 +128,13 @@ def why_asked(kb: KnowledgeBase, question: Question, waiting: list[tuple[Rule, l
 
 
 def knowledge_changed(path: str, changed: list[str]) -> str:
-    return para(f"Note: the knowledge has changed since {path} was saved ({', '.join(changed)}); "
-                "its answers are run again on the current knowledge.", "")
+    return (f"Note: the knowledge has changed since {path} was saved ({', '.join(changed)}); "
+            "its answers are run again on the current knowledge.")
 
 
 def answer_dropped(question: str, value: str, reason: str) -> str:
-    return para(f"Note: the saved answer {question}={value} no longer fits the knowledge ({reason}); "
-                "it will be asked again if needed.", "")
+    return (f"Note: the saved answer {question}={value} no longer fits the knowledge ({reason}); "
+            "it will be asked again if needed.")
 
 
 def _title(kb: KnowledgeBase, kind: str, item_id: str) -> str:
@@ -195,8 +195,12 @@ def why_not_lines(kb: KnowledgeBase, result: WhyNot) -> list[str]:
     lines += condition_lines(kb, result.conditions, settled=True)
     for gap in result.not_needed:
         blockers = "; ".join(condition_text(kb, r.condition) for r in gap.blocked_by)
-        reason = (f"this rule waits on it only while its other conditions can still hold, and these did not: "
-                  f"{blockers}" if blockers else "the consultation ended before any rule needed it")
+        if not blockers:
+            reason = "the consultation ended before any rule needed it"
+        elif gap.how == "earlier":
+            reason = f"this rule needs it only once the conditions before it hold, and this did not: {blockers}"
+        else:
+            reason = f"this rule was already ruled out by: {blockers}"
         lines.append(para(f"'{gap.question}' was never asked: {reason}.", "  "))
     return lines
 

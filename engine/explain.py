@@ -68,7 +68,8 @@ class NotNeeded:
     """A question a rule reads that was never asked, and what kept the rule from waiting on it."""
 
     question: str
-    blocked_by: list[ConditionReport]  # earlier conditions that failed, or later answers that ruled the rule out
+    blocked_by: list[ConditionReport]
+    how: str  # "earlier": conditions before it did not hold; "ruled out": another condition already failed
 
 
 @dataclass
@@ -91,9 +92,11 @@ def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: s
         for question, value in report.answers:
             if value is not None or any(n.question == question for n in result.not_needed):
                 continue
-            earlier = [r for r in reports[:k] if r.held is not True]
-            ruled_out = [r for r in reports if r.held is False and isinstance(r.condition, AnswerIn)]
-            result.not_needed.append(NotNeeded(question, earlier or ruled_out))
+            earlier = [r for r in reports[:k] if r.held is False] or [r for r in reports[:k] if r.held is None]
+            if earlier:
+                result.not_needed.append(NotNeeded(question, earlier, "earlier"))
+            else:
+                result.not_needed.append(NotNeeded(question, [r for r in reports if r.held is False], "ruled out"))
     return result
 
 

@@ -69,7 +69,7 @@ def _why_not_json(kb: KnowledgeBase, result: WhyNot, step: Step | None) -> dict[
         {"condition": english.condition_text(kb, r.condition), "holds": r.held,
          "answers": dict(r.answers), "facts": {f: s.step if s else None for f, s in r.facts}}
         for r in result.conditions]
-    doc["not_needed"] = [{"question": n.question,
+    doc["not_needed"] = [{"question": n.question, "because": n.how,
                           "blocked_by": [english.condition_text(kb, r.condition) for r in n.blocked_by]}
                          for n in result.not_needed]
     return doc
