@@ -13,11 +13,16 @@ class Problem:
     line: int
     col: int
     message: str
+    severity: str = "error"  # or "warning": reported by 'rules validate', never blocks a consultation
 
     def __str__(self) -> str:
         if self.line:
-            return f"{self.path}:{self.line}:{self.col}: {self.message}"
-        return f"{self.path}: {self.message}"
+            return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        return f"{self.path}: {self.severity}: {self.message}"
+
+    def as_json(self) -> dict[str, object]:
+        return {"path": self.path, "line": self.line, "col": self.col, "severity": self.severity,
+                "message": self.message}
 
 
 class OffercoachError(Exception):

@@ -96,4 +96,4 @@ def test_answers_that_reach_no_verdict_are_a_knowledge_error(runner, tmp_path):
     kb_with(tmp_path, rule("only-yes", "[{answer: q1, is: yes}]", "first"))
     result = runner.invoke(main, ["consult", "-k", str(tmp_path / "kb"), "--answer", "q1=no", "--no-input"])
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == f"{tmp_path / 'kb'}: no rule proposes a verdict for these answers (q1=no)\n"
+    assert result.stderr == f"{tmp_path / 'kb'}: error: no rule proposes a verdict for these answers (q1=no)\n"

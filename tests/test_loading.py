@@ -40,15 +40,15 @@ def test_a_misspelt_key_is_named_with_a_suggestion(runner, tiny_kb):
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"{path}:{at(text, 'id: promise')}: rule 'promise': 'sources' is missing\n"
-        f"{path}:{at(text, 'sorces')}: rule 'promise': unknown key 'sorces'; did you mean 'sources'?\n")
+        f"{path}:{at(text, 'id: promise')}: error: rule 'promise': 'sources' is missing\n"
+        f"{path}:{at(text, 'sorces')}: error: rule 'promise': unknown key 'sorces'; did you mean 'sources'?\n")
 
 
 def test_an_unknown_question_is_named_with_the_nearest_known_one(runner, tiny_kb):
     path, text = broken(tiny_kb, "{answer: agency, is: yes}", "{answer: agnecy, is: yes}")
     result = validate(runner, tiny_kb)
     assert result.exit_code == 1
-    assert result.stderr == (f"{path}:{at(text, 'yes}]')}: rule 'agency-word-spreads': unknown question "
+    assert result.stderr == (f"{path}:{at(text, 'yes}]')}: error: rule 'agency-word-spreads': unknown question "
                              "'agnecy'; did you mean 'agency'?\n")
 
 
@@ -56,7 +56,7 @@ def test_a_value_outside_the_question_is_refused_with_the_allowed_values(runner,
     path, text = broken(tiny_kb, "{answer: agency, is: yes}", "{answer: agency, is: maybe}")
     result = validate(runner, tiny_kb)
     assert result.exit_code == 1
-    assert result.stderr == (f"{path}:{at(text, 'maybe')}: rule 'agency-word-spreads': 'maybe' is not an "
+    assert result.stderr == (f"{path}:{at(text, 'maybe')}: error: rule 'agency-word-spreads': 'maybe' is not an "
                              "allowed value of question 'agency' (allowed: yes, no, unknown)\n")
 
 
@@ -64,7 +64,7 @@ def test_a_duplicate_key_is_an_error_not_silently_dropped(runner, tiny_kb):
     path, text = broken(tiny_kb, "    rationale: Agencies talk.", "    rationale: Agencies talk.\n    title: Again")
     result = validate(runner, tiny_kb)
     assert result.exit_code == 1
-    assert result.stderr == f"{path}:{at(text, 'title: Again')}: the key 'title' appears twice in this mapping; keep one\n"
+    assert result.stderr == f"{path}:{at(text, 'title: Again')}: error: the key 'title' appears twice in this mapping; keep one\n"
 
 
 def test_a_fact_no_rule_concludes_makes_the_rule_unmatchable(runner, tiny_kb):
@@ -73,7 +73,7 @@ def test_a_fact_no_rule_concludes_makes_the_rule_unmatchable(runner, tiny_kb):
     (tiny_kb / "kb.yaml").write_text(text)
     result = validate(runner, tiny_kb)
     assert result.exit_code == 1
-    assert result.stderr == (f"{tiny_kb / 'kb.yaml'}:{at(text, 'risky}, {not')}: rule 'keep-word': can never fire: "
+    assert result.stderr == (f"{tiny_kb / 'kb.yaml'}:{at(text, 'risky}, {not')}: error: rule 'keep-word': can never fire: "
                              "no rule concludes fact 'risky'\n")
 
 
@@ -81,7 +81,7 @@ def test_yaml_syntax_errors_give_the_position(runner, tiny_kb):
     path, text = broken(tiny_kb, "prompt: Where are you?", 'prompt: "Where are you?')
     result = validate(runner, tiny_kb)
     assert result.exit_code == 1
-    assert result.stderr == (f"{path}:{len(text.splitlines()) + 1}:1: not valid YAML: found unexpected end of "
+    assert result.stderr == (f"{path}:{len(text.splitlines()) + 1}:1: error: not valid YAML: found unexpected end of "
                              "stream while scanning a quoted scalar that starts at line 5, column 13\n")
 
 
@@ -92,7 +92,7 @@ def test_python_tags_are_refused_and_never_run(runner, tmp_path):
     (directory / "kb.yaml").write_text(f'rules: !!python/object/apply:os.system ["touch {marker}"]\n')
     result = validate(runner, directory)
     assert result.exit_code == 1
-    assert result.stderr == (f"{directory / 'kb.yaml'}:1:8: the tag tag:yaml.org,2002:python/object/apply:os.system "
+    assert result.stderr == (f"{directory / 'kb.yaml'}:1:8: error: the tag tag:yaml.org,2002:python/object/apply:os.system "
                              "is not allowed; write a plain list\n")
     assert not marker.exists()
 
@@ -100,7 +100,7 @@ def test_python_tags_are_refused_and_never_run(runner, tmp_path):
 def test_a_missing_knowledge_directory_is_reported(runner, tmp_path):
     result = validate(runner, tmp_path / "nowhere")
     assert result.exit_code == 1
-    assert result.stderr == f"{tmp_path / 'nowhere'}: the knowledge directory does not exist\n"
+    assert result.stderr == f"{tmp_path / 'nowhere'}: error: the knowledge directory does not exist\n"
 
 
 def test_a_later_layer_replaces_an_item_with_the_same_id(tiny_kb, tmp_path):
@@ -117,7 +117,7 @@ def test_an_id_defined_twice_in_one_layer_is_an_error(tiny_kb):
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge([str(tiny_kb)])
     assert [str(p) for p in caught.value.problems] == [
-        (f"{tiny_kb / 'more.yaml'}:2:5: verdict 'out' is defined twice in this layer "
+        (f"{tiny_kb / 'more.yaml'}:2:5: error: verdict 'out' is defined twice in this layer "
         f"(first at {tiny_kb / 'kb.yaml'}:{at(TINY_KB, '{id: out').split(':')[0]})")]
 
 
@@ -127,12 +127,12 @@ def test_control_characters_are_reported_on_one_line(runner, tmp_path):
     (directory / "kb.yaml").write_bytes(b"rules:\n  - id: x\x07\n")
     result = validate(runner, directory)
     assert result.exit_code == 1
-    assert result.stderr == f"{directory / 'kb.yaml'}:2:10: not valid YAML: the character #x0007 is not allowed in a YAML file\n"
+    assert result.stderr == f"{directory / 'kb.yaml'}:2:10: error: not valid YAML: the character #x0007 is not allowed in a YAML file\n"
 
 
 def test_an_unknown_id_in_a_list_points_at_the_id_itself(runner, tiny_kb):
     path, text = broken(tiny_kb, "{conclude: [risky], recommend: [careful]}", "{conclude: [risky], recommend: [carefull]}")
     result = validate(runner, tiny_kb)
     assert result.exit_code == 1
-    assert result.stderr == (f"{path}:{at(text, 'carefull')}: rule 'agency-word-spreads': unknown recommendation "
+    assert result.stderr == (f"{path}:{at(text, 'carefull')}: error: rule 'agency-word-spreads': unknown recommendation "
                              "'carefull'; did you mean 'careful'?\n")
