@@ -145,6 +145,9 @@ class KnowledgeBase:
     rules: dict[str, Rule] = field(default_factory=dict)
     recommendations: dict[str, Recommendation] = field(default_factory=dict)
     verdicts: dict[str, Verdict] = field(default_factory=dict)
+    origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> the layer it comes from
+    overridden: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> the layer it replaced
+    disabled: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> the layer that disabled it
 
     def identity(self) -> dict[str, object]:
         """What a transcript records to recognise this knowledge later: layers, file hashes, one digest."""

@@ -43,6 +43,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
 }
 CONDITION_FORMS = ("answer", "is", "one_of", "fact", "not", "all", "any")
 THEN_KEYS = ("conclude", "recommend", "verdict")
+LAYER_KEYS = ("override",)  # and 'disable', which stands alone with 'id'
 
 
 def nearest(word: str, known: Any) -> str:
@@ -244,7 +245,8 @@ class _Reader:
         return Verdict(self.ident(item, "id", label), self.text(item, "title", label),
                        self.text(item, "summary", label), self.integer(item, "priority", label, 0), where)
 
-    def read_file(self, data: Any, path: str, kb: KnowledgeBase, seen: dict[tuple[str, str], Where]) -> None:
+    def read_file(self, data: Any, path: str, kb: KnowledgeBase, seen: dict[tuple[str, str], Where],
+                  layer: str) -> None:
         if data is None:
             return
         if not isinstance(data, LocatedDict):
@@ -266,7 +268,10 @@ class _Reader:
                                 f"each of the {kind} must be a mapping with an 'id'")
                     continue
                 label = f"{singular} '{raw['id']}'" if isinstance(raw.get("id"), str) else singular
-                if not self.keys(raw, required + optional, required, label):
+                if "disable" in raw:
+                    self.disable(raw, kind, label, kb, layer)
+                    continue
+                if not self.keys(raw, required + optional + LAYER_KEYS, required, label):
                     continue
                 where = self.where(raw)
                 item = build(raw, label, where)
@@ -277,9 +282,43 @@ class _Reader:
                     self.report(where, f"{label} is defined twice in this layer (first at {earlier})")
                     continue
                 seen[(kind, item.id)] = where
-                table = getattr(kb, kind)
-                table.pop(item.id, None)  # a later layer's item replaces and moves to the end
-                table[item.id] = item
+                self.place(raw, kind, item, label, kb, layer)
+
+    def place(self, raw: LocatedDict, kind: str, item: Any, label: str, kb: KnowledgeBase, layer: str) -> None:
+        """Add `item` to the knowledge; replacing an earlier layer's item must be declared with 'override: true'."""
+        table = getattr(kb, kind)
+        override = raw.get("override", False)
+        if override is not True and override is not False:
+            self.report(self.where(raw, "override"), f"{label}: 'override' must be true or false")
+            return
+        if item.id in table and not override:
+            self.report(item.where, f"{label} is already defined in layer '{kb.origin[(kind, item.id)]}' "
+                                    f"({table[item.id].where}); add 'override: true' to replace it")
+            return
+        if override and item.id not in table:
+            self.report(self.where(raw, "override"), f"{label} has 'override: true', but no earlier layer "
+                                                     f"defines it{nearest(item.id, table)}")
+            return
+        if override:
+            kb.overridden[(kind, item.id)] = kb.origin[(kind, item.id)]
+        table.pop(item.id, None)  # an overriding item moves to the end, after the earlier layers' items
+        table[item.id] = item
+        kb.origin[(kind, item.id)] = layer
+
+    def disable(self, raw: LocatedDict, kind: str, label: str, kb: KnowledgeBase, layer: str) -> None:
+        """Remove an earlier layer's item: '- {id: some-rule, disable: true}'."""
+        if not self.keys(raw, ("id", "disable"), ("id",), label):
+            return
+        if raw["disable"] is not True:
+            self.report(self.where(raw, "disable"), f"{label}: 'disable' must be true")
+            return
+        table = getattr(kb, kind)
+        if raw["id"] not in table:
+            self.report(self.where(raw, "id"), f"{label} cannot be disabled: no earlier layer defines it"
+                                               f"{nearest(raw['id'], table)}")
+            return
+        del table[raw["id"]]
+        kb.disabled[(kind, raw["id"])] = layer
 
 
 def load_knowledge(layers: list[str]) -> KnowledgeBase:
@@ -299,7 +338,7 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
             try:
                 data = read_file_bytes(path, str(path))
                 kb.files[f"{layer}/{path.name}"] = hashlib.sha256(data).hexdigest()
-                reader.read_file(parse_yaml_bytes(data, str(path)), str(path), kb, seen)
+                reader.read_file(parse_yaml_bytes(data, str(path)), str(path), kb, seen, layer)
             except KnowledgeError as exc:
                 reader.problems.extend(exc.problems)
     if reader.problems:

@@ -103,13 +103,53 @@ def test_a_missing_knowledge_directory_is_reported(runner, tmp_path):
     assert result.stderr == f"{tmp_path / 'nowhere'}: error: the knowledge directory does not exist\n"
 
 
-def test_a_later_layer_replaces_an_item_with_the_same_id(tiny_kb, tmp_path):
-    layer = tmp_path / "mine"
-    layer.mkdir()
-    (layer / "verdicts.yaml").write_text("verdicts:\n  - {id: out, title: Leave, summary: Leave now., priority: 5}\n")
-    kb = load_knowledge([str(tiny_kb), str(layer)])
+def layer(tmp_path, text):
+    directory = tmp_path / "mine"
+    directory.mkdir()
+    (directory / "mine.yaml").write_text(text)
+    return directory
+
+
+def test_a_later_layer_replaces_an_item_only_when_it_says_override(tiny_kb, tmp_path):
+    mine = layer(tmp_path, "verdicts:\n  - {id: out, title: Leave, summary: Leave now., priority: 5, override: true}\n")
+    kb = load_knowledge([str(tiny_kb), str(mine)])
     assert kb.verdicts["out"].title == "Leave"
     assert list(kb.verdicts) == ["honour", "out"]
+    assert (kb.origin[("verdicts", "out")], kb.overridden[("verdicts", "out")]) == (str(mine), str(tiny_kb))
+
+
+def test_redefining_without_override_is_an_error(runner, tiny_kb, tmp_path):
+    mine = layer(tmp_path, "verdicts:\n  - {id: out, title: Leave, summary: Leave now., priority: 5}\n")
+    result = runner.invoke(main, ["rules", "validate", "-k", str(tiny_kb), "-k", str(mine)])
+    assert result.exit_code == 1
+    assert result.stderr == (f"{mine / 'mine.yaml'}:2:5: error: verdict 'out' is already defined in layer "
+                             f"'{tiny_kb}' ({tiny_kb / 'kb.yaml'}:{at(TINY_KB, '{id: out').split(':')[0]}); "
+                             "add 'override: true' to replace it\n")
+
+
+def test_override_of_nothing_is_an_error(tiny_kb, tmp_path):
+    mine = layer(tmp_path, "verdicts:\n  - {id: outt, title: Leave, summary: Leave now., priority: 5, override: true}\n")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([str(tiny_kb), str(mine)])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{mine / 'mine.yaml'}:{at((mine / 'mine.yaml').read_text(), 'true}')}: error: verdict 'outt' has 'override: true', but no earlier layer defines it; "
+        "did you mean 'out'?"]
+
+
+def test_a_later_layer_can_disable_an_item(tiny_kb, tmp_path):
+    mine = layer(tmp_path, "rules:\n  - {id: agency-word-spreads, disable: true}\n")
+    kb = load_knowledge([str(tiny_kb), str(mine)])
+    assert "agency-word-spreads" not in kb.rules
+    assert kb.disabled == {("rules", "agency-word-spreads"): str(mine)}
+
+
+def test_disabling_what_does_not_exist_is_an_error(tiny_kb, tmp_path):
+    mine = layer(tmp_path, "rules:\n  - {id: agency-word-spread, disable: true}\n")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge([str(tiny_kb), str(mine)])
+    assert [str(p) for p in caught.value.problems] == [
+        f"{mine / 'mine.yaml'}:{at((mine / 'mine.yaml').read_text(), 'agency')}: error: rule 'agency-word-spread' cannot be disabled: no earlier layer "
+        "defines it; did you mean 'agency-word-spreads'?"]
 
 
 def test_an_id_defined_twice_in_one_layer_is_an_error(tiny_kb):
