@@ -132,8 +132,8 @@ def test_override_of_nothing_is_an_error(tiny_kb, tmp_path):
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge([str(tiny_kb), str(mine)])
     assert [str(p) for p in caught.value.problems] == [
-        f"{mine / 'mine.yaml'}:{at((mine / 'mine.yaml').read_text(), 'true}')}: error: verdict 'outt' has 'override: true', but no earlier layer defines it; "
-        "did you mean 'out'?"]
+        (f"{mine / 'mine.yaml'}:{at((mine / 'mine.yaml').read_text(), 'true}')}: error: verdict 'outt' has 'override: true', but no earlier layer defines it; "
+        "did you mean 'out'?")]
 
 
 def test_a_later_layer_can_disable_an_item(tiny_kb, tmp_path):
@@ -148,8 +148,8 @@ def test_disabling_what_does_not_exist_is_an_error(tiny_kb, tmp_path):
     with pytest.raises(KnowledgeError) as caught:
         load_knowledge([str(tiny_kb), str(mine)])
     assert [str(p) for p in caught.value.problems] == [
-        f"{mine / 'mine.yaml'}:{at((mine / 'mine.yaml').read_text(), 'agency')}: error: rule 'agency-word-spread' cannot be disabled: no earlier layer "
-        "defines it; did you mean 'agency-word-spreads'?"]
+        (f"{mine / 'mine.yaml'}:{at((mine / 'mine.yaml').read_text(), 'agency')}: error: rule 'agency-word-spread' cannot be disabled: no earlier layer "
+        "defines it; did you mean 'agency-word-spreads'?")]
 
 
 def test_an_id_defined_twice_in_one_layer_is_an_error(tiny_kb):
