@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Any, NoReturn
@@ -182,17 +183,36 @@ def rules() -> None:
 
 @rules.command()
 @knowledge_option
-def validate(knowledge: tuple[str, ...]) -> None:
-    """Check the knowledge files; print one 'path:line:col: message' line per problem.
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+def validate(knowledge: tuple[str, ...], fmt: str) -> None:
+    """Check the knowledge files; print one 'path:line:col: severity: message' line per problem.
+
+    Errors make the knowledge unusable (exit 1); warnings alone exit 0.
 
     \b
     Example:
-      offercoach rules validate --knowledge ./my-rules
+      offercoach rules validate --knowledge default --knowledge ./my-rules
     """
-    kb = _load(knowledge)
-    click.echo(f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, "
-               f"{len(kb.recommendations)} recommendations, {len(kb.verdicts)} verdicts "
-               f"in {len(kb.files)} files")
+    from .engine.check import warnings
+    from .engine.errors import KnowledgeError
+    from .engine.load import load_knowledge
+
+    try:
+        kb = load_knowledge(_layers(knowledge))
+        problems, summary = warnings(kb), (f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, "
+                                           f"{len(kb.recommendations)} recommendations, {len(kb.verdicts)} "
+                                           f"verdicts in {len(kb.files)} files")
+    except KnowledgeError as exc:
+        problems, summary = exc.problems, ""
+    if fmt == "json":
+        click.echo(json.dumps([p.as_json() for p in problems], indent=2))
+    else:
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        if summary:
+            click.echo(summary + (f" ({len(problems)} warnings)" if problems else ""))
+    sys.exit(EXIT_KNOWLEDGE if any(p.severity == "error" for p in problems) else 0)
 
 
 @rules.command(name="test")

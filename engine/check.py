@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import math
+
 from .errors import KnowledgeError, Problem
+from .explain import holds
 from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Recommendation, Rule, Where, walk
 from .load import layer_dirs, nearest
 
 
-def _problem(where: Where, message: str) -> Problem:
-    return Problem(where.path, where.line, where.col, message)
+def _problem(where: Where, message: str, severity: str = "error") -> Problem:
+    return Problem(where.path, where.line, where.col, message, severity)
 
 
 def _check_refs(item: Rule | Recommendation, label: str, kind: str, ids: tuple[str, ...],
@@ -79,8 +83,87 @@ def negation_cycles(kb: KnowledgeBase) -> list[Problem]:
     return problems
 
 
+MAX_COMBINATIONS = 50_000  # beyond this many answer combinations a rule is assumed satisfiable
+
+
+def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
+    """Whether some answers, and some choice of the facts that can be concluded, make `rule`'s conditions hold."""
+    leaves = list(walk(rule.when))
+    questions = sorted({c.question for c in leaves if isinstance(c, AnswerIn)})
+    facts = sorted({c.fact for c in leaves if isinstance(c, FactHolds)} & reachable)
+    choices = [kb.questions[q].allowed for q in questions] + [[True, False]] * len(facts)
+    if math.prod(len(c) for c in choices) > MAX_COMBINATIONS:
+        return True
+    for combination in itertools.product(*choices):
+        answers = dict(zip(questions, combination))
+        held = {f for f, on in zip(facts, combination[len(questions):]) if on}
+        if holds(rule.when, answers, held, settled=True):
+            return True
+    return False
+
+
+def reachable_facts(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
+    """The rules that can fire and the facts they can conclude, grown to a fixpoint from the answers alone."""
+    fireable: set[str] = set()
+    facts: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for rule in kb.rules.values():
+            if rule.id not in fireable and _can_hold(kb, rule, facts):
+                fireable.add(rule.id)
+                facts |= set(rule.conclude)
+                changed = True
+    return fireable, facts
+
+
+def unmatchable_rules(kb: KnowledgeBase) -> list[Problem]:
+    """Rules that can never fire: contradictory conditions, or facts that only unfireable rules conclude."""
+    fireable, facts = reachable_facts(kb)
+    problems = []
+    for rule in kb.rules.values():
+        if rule.id in fireable:
+            continue
+        if not _can_hold(kb, rule, set(kb.facts)):
+            reason = "its conditions contradict each other, whatever the answers"
+        else:
+            missing = sorted({c.fact for c in walk(rule.when) if isinstance(c, FactHolds)} - facts)
+            reason = (f"it needs {', '.join(repr(f) for f in missing)}, which no rule that can fire concludes "
+                      "(a derivation cycle?)")
+        problems.append(_problem(rule.where, f"rule '{rule.id}' can never fire: {reason}"))
+    return problems
+
+
+def unreachable_conclusions(kb: KnowledgeBase) -> list[Problem]:
+    """Recommendations and verdicts that no rule able to fire gives."""
+    fireable, _ = reachable_facts(kb)
+    given = {r for rule in kb.rules.values() if rule.id in fireable for r in rule.recommend}
+    proposed = {rule.verdict for rule in kb.rules.values() if rule.id in fireable}
+    return [_problem(item.where, f"{kind} '{item.id}' is never given: no rule that can fire "
+                                 f"{'recommends' if kind == 'recommendation' else 'proposes'} it", "warning")
+            for kind, table, reached in (("recommendation", kb.recommendations, given),
+                                         ("verdict", kb.verdicts, proposed))
+            for item in table.values() if item.id not in reached]
+
+
+def unread_questions(kb: KnowledgeBase) -> list[Problem]:
+    """Questions no rule reads, so they are never asked."""
+    read = {c.question for rule in kb.rules.values() for c in walk(rule.when) if isinstance(c, AnswerIn)}
+    return [_problem(q.where, f"question '{q.id}' is never asked: no rule reads it", "warning")
+            for q in kb.questions.values() if q.id not in read]
+
+
+def unused_facts(kb: KnowledgeBase) -> list[Problem]:
+    """Facts no rule reads (a conclusion that leads nowhere) or no rule concludes."""
+    read = {c.fact for rule in kb.rules.values() for c in walk(rule.when) if isinstance(c, FactHolds)}
+    concluded = {f for rule in kb.rules.values() for f in rule.conclude}
+    return [_problem(f.where, f"fact '{f.id}' is {'concluded' if f.id in concluded else 'defined'} but no rule "
+                              "reads it", "warning")
+            for f in kb.facts.values() if f.id not in read]
+
+
 def check_knowledge(kb: KnowledgeBase) -> None:
-    """Raise KnowledgeError listing every meaning problem in `kb`."""
+    """Raise KnowledgeError listing every meaning problem in `kb` that makes it unusable."""
     problems: list[Problem] = []
     for rule in kb.rules.values():
         problems += _check_rule(kb, rule)
@@ -91,5 +174,12 @@ def check_knowledge(kb: KnowledgeBase) -> None:
     for kind in ("questions", "rules", "verdicts"):
         if not getattr(kb, kind):
             problems.append(_problem(where, f"the knowledge has no {kind}"))
+    if not problems:  # reachability needs every reference to resolve
+        problems += unmatchable_rules(kb)
     if problems:
         raise KnowledgeError(problems)
+
+
+def warnings(kb: KnowledgeBase) -> list[Problem]:
+    """What 'rules validate' warns about in a usable knowledge base: dead or unused items."""
+    return sorted(unreachable_conclusions(kb) + unread_questions(kb) + unused_facts(kb))
