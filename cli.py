@@ -244,3 +244,64 @@ def test_scenarios(knowledge: tuple[str, ...]) -> None:
                    "directory", err=True)
     click.echo(f"{passed} passed, {failed} failed")
     sys.exit(EXIT_KNOWLEDGE if failed or not passed else 0)
+
+
+@rules.command(name="list")
+@knowledge_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+def list_rules(knowledge: tuple[str, ...], fmt: str) -> None:
+    """List the rules: id, title, sources, salience, where written and layer.
+
+    \b
+    Example:
+      offercoach rules list --knowledge default --knowledge ./my-rules
+    """
+    from tabulate import tabulate
+
+    from .engine.english import rule_rows
+
+    rows = rule_rows(_load(knowledge))
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+    else:
+        click.echo(tabulate(rows, headers="keys"))
+
+
+@rules.command()
+@click.argument("item_id", metavar="ID")
+@knowledge_option
+def show(item_id: str, knowledge: tuple[str, ...]) -> None:
+    """Show a rule, question, fact, recommendation or verdict: as written, where, and what it means.
+
+    \b
+    Example:
+      offercoach rules show agency-word-spreads
+    """
+    from .engine.english import not_found, show_item
+    from .engine.load import source_text
+
+    kb = _load(knowledge)
+    kinds = [k for k in ("rules", "questions", "facts", "recommendations", "verdicts") if item_id in getattr(kb, k)]
+    if not kinds:
+        every = [i for k in ("rules", "questions", "facts", "recommendations", "verdicts") for i in getattr(kb, k)]
+        _fail(f"offercoach: {not_found('item', item_id, every, 'in the knowledge')}", EXIT_USAGE)
+    click.echo("\n".join(show_item(kb, k, item_id, source_text(getattr(kb, k)[item_id].where)) for k in kinds),
+               nl=False)
+
+
+@rules.command()
+@knowledge_option
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid", show_default=True,
+              help="Mermaid (renders in Markdown viewers) or Graphviz DOT.")
+def graph(knowledge: tuple[str, ...], fmt: str) -> None:
+    """Draw questions -> rules -> facts -> recommendations and verdicts.
+
+    \b
+    Example:
+      offercoach rules graph --format dot | dot -Tsvg > rules.svg
+    """
+    from .engine import graph as graphs
+
+    kb = _load(knowledge)
+    click.echo(graphs.dot(kb) if fmt == "dot" else graphs.mermaid(kb), nl=False)

@@ -7,7 +7,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from .explain import ConditionReport, HowNode, WhyNot
-from .knowledge import UNKNOWN, AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Question, Rule
+from .knowledge import UNKNOWN, AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Question, Rule, walk
 from .trace import Step
 
 if TYPE_CHECKING:
@@ -277,3 +277,56 @@ def not_given(kb: KnowledgeBase, recommendation: str, given: list[str]) -> str:
     givers = [r.id for r in kb.rules.values() if recommendation in r.recommend]
     return (f"recommendation '{recommendation}' was not given in this consultation; it comes from "
             f"{', '.join(givers)}: try --why-not {givers[0]} (given: {', '.join(given)})")
+
+
+def where_from(kb: KnowledgeBase, kind: str, item_id: str, where: object) -> str:
+    """'file:line, layer L' for an item, naming the layer it replaced if any."""
+    text = f"{where}, layer '{kb.origin.get((kind, item_id), '?')}'"
+    if (kind, item_id) in kb.overridden:
+        text += f" (overrides layer '{kb.overridden[(kind, item_id)]}')"
+    return text
+
+
+def rule_rows(kb: KnowledgeBase) -> list[dict[str, object]]:
+    """One row per rule for 'rules list'."""
+    return [{"id": r.id, "title": r.title, "sources": ", ".join(r.sources), "salience": r.salience,
+             "where": str(r.where), "layer": kb.origin.get(("rules", r.id), "")} for r in kb.rules.values()]
+
+
+def _reads(kb: KnowledgeBase, rule: Rule) -> list[str]:
+    return [para(condition_text(kb, c), "      ", first="    - ") for c in rule.when.conditions] or ["    - nothing"]
+
+
+def _concludes(kb: KnowledgeBase, rule: Rule) -> list[str]:
+    out = [f"fact {f}: {_title(kb, 'fact', f)}" for f in rule.conclude]
+    out += [f"recommendation {r}: {_title(kb, 'recommendation', r)}" for r in rule.recommend]
+    out += [f"verdict {rule.verdict}: {_title(kb, 'verdict', rule.verdict)} (a candidate)"] if rule.verdict else []
+    return [para(line, "      ", first="    - ") for line in out]
+
+
+def show_item(kb: KnowledgeBase, kind: str, item_id: str, source_text: str) -> str:
+    """'rules show' for one item: where it is written, the text as written, and what it means."""
+    table = getattr(kb, kind)
+    item = table[item_id]
+    singular = kind[:-1] if kind != "facts" else "fact"
+    lines = [f"{singular} {item_id}  ({where_from(kb, kind, item_id, item.where)})", "", source_text.rstrip(), ""]
+    users = [r.id for r in kb.rules.values()]
+    if kind == "rules":
+        lines += ["  When all of these hold:", *_reads(kb, item), "  it concludes:", *_concludes(kb, item),
+                  para(f"Why it matters: {item.rationale}", "    ", first="  "),
+                  para(f"Sources: {sources_line(kb, item.sources)}", "    ", first="  ")]
+    elif kind == "questions":
+        users = [r.id for r in kb.rules.values()
+                 if any(isinstance(c, AnswerIn) and c.question == item_id for c in walk(r.when))]
+        lines += [f"  Allowed answers: {', '.join(item.allowed)}", f"  Read by: {', '.join(users) or 'no rule'}"]
+    elif kind == "facts":
+        lines += [f"  Concluded by: {', '.join(r.id for r in kb.producers(item_id)) or 'no rule'}",
+                  "  Read by: " + (", ".join(r.id for r in kb.rules.values() if any(
+                      isinstance(c, FactHolds) and c.fact == item_id for c in walk(r.when))) or "no rule")]
+    elif kind == "recommendations":
+        lines += [f"  Given by: {', '.join(r.id for r in kb.rules.values() if item_id in r.recommend) or 'no rule'}",
+                  para(f"Sources: {sources_line(kb, item.sources)}", "    ", first="  ")]
+    elif kind == "verdicts":
+        lines += [f"  Priority: {item.priority}",
+                  f"  Proposed by: {', '.join(r.id for r in kb.rules.values() if r.verdict == item_id) or 'no rule'}"]
+    return "\n".join(lines) + "\n"

@@ -345,3 +345,17 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
         raise KnowledgeError(reader.problems)
     check_knowledge(kb)
     return kb
+
+
+def source_text(where: Where) -> str:
+    """The lines of the list item that starts at `where`, as the coach wrote them."""
+    lines = Path(where.path).read_text(encoding="utf-8").splitlines()
+    dash = where.col - 3  # the item's '- ' stands two columns before its first key
+    taken = [lines[where.line - 1]]
+    for line in lines[where.line:]:
+        if line.strip() and len(line) - len(line.lstrip()) <= dash:
+            break
+        taken.append(line)
+    while taken and (not taken[-1].strip() or taken[-1].lstrip().startswith("#")):
+        taken.pop()
+    return "\n".join(taken)
