@@ -217,33 +217,40 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
 
 @rules.command(name="test")
 @knowledge_option
-def test_scenarios(knowledge: tuple[str, ...]) -> None:
+@click.option("--coverage", is_flag=True, help="Also list the rules, recommendations and verdicts no scenario reaches.")
+def test_scenarios(knowledge: tuple[str, ...], coverage: bool) -> None:
     """Run the knowledge base's scenario files (scenarios/*.yaml in each layer).
+
+    The last line is 'N passed, N failed'; any failure, or an invalid
+    knowledge base or scenario file, exits 1.
 
     \b
     Example:
-      offercoach rules test --knowledge default --knowledge ./my-rules
+      offercoach rules test --knowledge default --knowledge ./my-rules --coverage
     """
+    from .engine import english
     from .engine.errors import KnowledgeError
-    from .engine.scenarios import read_scenarios, run_scenario, scenario_files
+    from .engine.scenarios import read_scenarios, run_scenario, scenario_files, uncovered
 
     kb = _load(knowledge)
-    passed = failed = 0
     try:
-        for path in scenario_files(_layers(knowledge)):
-            for scenario in read_scenarios(path):
-                failures = run_scenario(kb, scenario)
-                click.echo(f"{'FAIL' if failures else 'ok  '}  {scenario.where}: {scenario.name}")
-                for failure in failures:
-                    click.echo(f"      {failure}")
-                passed, failed = passed + (not failures), failed + bool(failures)
+        scenarios = [s for path in scenario_files(_layers(knowledge)) for s in read_scenarios(path, kb)]
     except KnowledgeError as exc:
         _fail(str(exc), EXIT_KNOWLEDGE)
-    if not passed + failed:
+    show_progress = sys.stderr.isatty() and len(scenarios) > 20
+    results = []
+    for n, scenario in enumerate(scenarios, 1):
+        if show_progress:
+            click.echo(f"\r{n}/{len(scenarios)} scenarios", nl=False, err=True)
+        results.append(run_scenario(kb, scenario))
+    if show_progress:
+        click.echo("", err=True)
+    click.echo(english.scenario_report(results, uncovered(kb, results) if coverage else None), nl=False)
+    if not scenarios:
         click.echo("offercoach: no scenarios found; write them in a 'scenarios' folder of a knowledge "
                    "directory", err=True)
-    click.echo(f"{passed} passed, {failed} failed")
-    sys.exit(EXIT_KNOWLEDGE if failed or not passed else 0)
+    good = all(r.status in ("passed", "gap") for r in results)
+    sys.exit(0 if good and scenarios else EXIT_KNOWLEDGE)
 
 
 @rules.command(name="list")

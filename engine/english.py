@@ -12,6 +12,7 @@ from .trace import Step
 
 if TYPE_CHECKING:
     from .consult import Outcome
+    from .scenarios import Result
 
 WIDTH = 88
 
@@ -329,4 +330,31 @@ def show_item(kb: KnowledgeBase, kind: str, item_id: str, source_text: str) -> s
     elif kind == "verdicts":
         lines += [f"  Priority: {item.priority}",
                   f"  Proposed by: {', '.join(r.id for r in kb.rules.values() if r.verdict == item_id) or 'no rule'}"]
+    return "\n".join(lines) + "\n"
+
+
+STATUS_WORDS = {"passed": "ok  ", "failed": "FAIL", "gap": "gap ", "gap passes": "FAIL"}
+
+
+def scenario_report(results: list[Result], uncovered: list[tuple[str, str]] | None) -> str:
+    """'rules test' output: a line per scenario, each failure spelt out, coverage, and 'N passed, N failed'."""
+    lines = []
+    for result in results:
+        scenario = result.scenario
+        lines.append(f"{STATUS_WORDS[result.status]}  {scenario.where}: {scenario.name}")
+        if result.status == "gap passes":
+            lines.append(f"      marked as a known gap ({scenario.known_gap}), but it passes now: remove 'known_gap'")
+        elif result.status == "gap":
+            lines.append(f"      known gap: {scenario.known_gap}")
+        if result.status != "passed":
+            lines += [f"      {failure}" for failure in result.failures]
+    if uncovered is not None:
+        lines.append("Coverage: " + ("every rule, recommendation and verdict is reached by a scenario" if not uncovered
+                                     else f"{len(uncovered)} not reached by any scenario:"))
+        lines += [f"  {kind} {item}" for kind, item in uncovered]
+    gaps = sum(r.status == "gap" for r in results)
+    if gaps:
+        lines.append(f"{gaps} known {'gap' if gaps == 1 else 'gaps'} (counted as passed)")
+    passed = sum(r.status in ("passed", "gap") for r in results)
+    lines.append(f"{passed} passed, {len(results) - passed} failed")
     return "\n".join(lines) + "\n"

@@ -6,13 +6,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .consult import consult
+from .consult import check_answer, consult
 from .errors import AnswerError, KnowledgeError, Problem
 from .knowledge import KnowledgeBase, Where
 from .load import layer_dirs, nearest
 from .yaml_source import LocatedDict, LocatedList, read_yaml
 
 EXPECT_KEYS = ("verdict", "recommend", "not_recommend", "fired", "not_fired", "asked")
+SCENARIO_KEYS = ("name", "answers", "expect", "known_gap")
+# expectation -> the knowledge table its ids must be in
+EXPECT_TABLES = {"verdict": "verdicts", "recommend": "recommendations", "not_recommend": "recommendations",
+                 "fired": "rules", "not_fired": "rules", "asked": "questions"}
 
 
 @dataclass
@@ -21,6 +25,21 @@ class Scenario:
     answers: dict[str, Any]
     expect: dict[str, Any]
     where: Where
+    known_gap: str | None = None
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    failures: list[str]
+    reached: set[tuple[str, str]]  # (kind, id) of every rule, recommendation and verdict the consultation reached
+
+    @property
+    def status(self) -> str:
+        """'passed', 'failed', 'gap' (a known gap, still failing) or 'gap passes' (the gap mark is stale)."""
+        if self.scenario.known_gap is None:
+            return "failed" if self.failures else "passed"
+        return "gap" if self.failures else "gap passes"
 
 
 def scenario_files(layers: list[str]) -> list[Path]:
@@ -33,8 +52,32 @@ def scenario_files(layers: list[str]) -> list[Path]:
     return files
 
 
-def read_scenarios(path: Path) -> list[Scenario]:
-    """The scenarios in one file; raise KnowledgeError with positions if it is malformed."""
+def _check_expectations(kb: KnowledgeBase, item: LocatedDict, label: str) -> list[Problem]:
+    problems = []
+    expect = item["expect"]
+    for key, value in expect.items():
+        at = (item.path, *expect.key_at[key])
+        if key not in EXPECT_KEYS:
+            problems.append(Problem(*at, f"{label}: unknown expectation '{key}'{nearest(key, EXPECT_KEYS)}"))
+            continue
+        table = getattr(kb, EXPECT_TABLES[key])
+        ids = value if isinstance(value, list) else [value]
+        if not all(isinstance(i, str) for i in ids) or (key == "verdict" and isinstance(value, list)):
+            problems.append(Problem(*at, f"{label}: '{key}' must be " + ("an id" if key == "verdict" else "a list of ids")))
+            continue
+        problems += [Problem(*at, f"{label}: '{key}' names unknown {EXPECT_TABLES[key][:-1]} '{i}'{nearest(i, table)}")
+                     for i in ids if i not in table]
+    for question, value in (item.get("answers") or {}).items():
+        at = (item.path, *item["answers"].key_at[question])
+        try:
+            check_answer(kb, question, value)
+        except AnswerError as exc:
+            problems.append(Problem(*at, f"{label}: {exc}"))
+    return problems
+
+
+def read_scenarios(path: Path, kb: KnowledgeBase) -> list[Scenario]:
+    """The scenarios in one file, checked against `kb`; raise KnowledgeError with positions if any is malformed."""
     data = read_yaml(path)
     problems = []
     items = data.get("scenarios") if isinstance(data, LocatedDict) else None
@@ -44,19 +87,17 @@ def read_scenarios(path: Path) -> list[Scenario]:
     for item in items:
         where = Where(str(path), getattr(item, "line", 0), getattr(item, "col", 0))
         if not isinstance(item, LocatedDict) or not isinstance(item.get("name"), str) \
-                or not isinstance(item.get("answers", {}), dict) or not isinstance(item.get("expect"), LocatedDict):
-            problems.append(Problem(where.path, where.line, where.col,
-                                    "a scenario needs 'name' (text), 'answers' (a mapping) and 'expect' (a mapping)"))
+                or not isinstance(item.get("answers", {}), dict) or not isinstance(item.get("expect"), LocatedDict) \
+                or not isinstance(item.get("known_gap", ""), str):
+            problems.append(Problem(where.path, where.line, where.col, "a scenario needs 'name' (text), 'answers' "
+                                    "(a mapping) and 'expect' (a mapping); 'known_gap' is text"))
             continue
-        for key in item:
-            if key not in ("name", "answers", "expect"):
-                problems.append(Problem(where.path, *item.key_at[key], f"scenario '{item['name']}': unknown key "
-                                        f"'{key}'{nearest(key, ('name', 'answers', 'expect'))}"))
-        for key in item["expect"]:
-            if key not in EXPECT_KEYS:
-                problems.append(Problem(where.path, *item["expect"].key_at[key], f"scenario '{item['name']}': "
-                                        f"unknown expectation '{key}'{nearest(key, EXPECT_KEYS)}"))
-        scenarios.append(Scenario(item["name"], dict(item.get("answers") or {}), dict(item["expect"]), where))
+        label = f"scenario '{item['name']}'"
+        problems += [Problem(where.path, *item.key_at[key], f"{label}: unknown key '{key}'{nearest(key, SCENARIO_KEYS)}")
+                     for key in item if key not in SCENARIO_KEYS]
+        problems += _check_expectations(kb, item, label)
+        scenarios.append(Scenario(item["name"], dict(item.get("answers") or {}), dict(item["expect"]), where,
+                                  item.get("known_gap")))
     if problems:
         raise KnowledgeError(problems)
     return scenarios
@@ -66,14 +107,11 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def run_scenario(kb: KnowledgeBase, scenario: Scenario) -> list[str]:
-    """What differs between the scenario's expectations and the consultation; empty when it passes."""
-    try:
-        outcome = consult(kb, scenario.answers, None, lambda _: None)
-    except AnswerError as exc:
-        return [f"its answers are refused: {exc}"]
-    fired = {s.rule for s in outcome.trace.steps}
-    recs = {r for r, _ in outcome.recommendations}
+def run_scenario(kb: KnowledgeBase, scenario: Scenario) -> Result:
+    """Consult `kb` with the scenario's answers and compare with what it expects."""
+    outcome = consult(kb, scenario.answers, None, lambda _: None)
+    fired = [s.rule for s in outcome.trace.steps]
+    recs = [r for r, _ in outcome.recommendations]
     asked = [a.question for a in outcome.trace.asked]
     failures = []
     expect = scenario.expect
@@ -84,8 +122,17 @@ def run_scenario(kb: KnowledgeBase, scenario: Scenario) -> list[str]:
                                     ("fired", fired, True, "rule"), ("not_fired", fired, False, "rule")):
         for item in _as_list(expect.get(key, [])):
             if (item in have) != wanted:
-                failures.append(f"{word} {item}: expected {'present' if wanted else 'absent'}, "
-                                f"got {'present' if item in have else 'absent'}")
+                failures.append(f"{word} {item}: expected {'present' if wanted else 'absent'}, got "
+                                f"{'present' if item in have else 'absent'} (the {word}s: {', '.join(have) or 'none'})")
     if "asked" in expect and _as_list(expect["asked"]) != asked:
         failures.append(f"asked: expected {', '.join(_as_list(expect['asked']))}; got {', '.join(asked)}")
-    return failures
+    reached = {("rule", r) for r in fired} | {("recommendation", r) for r in recs} | {("verdict", outcome.verdict)}
+    return Result(scenario, failures, reached)
+
+
+def uncovered(kb: KnowledgeBase, results: list[Result]) -> list[tuple[str, str]]:
+    """The rules, recommendations and verdicts that no scenario reaches, in knowledge order."""
+    reached = set().union(*(r.reached for r in results)) if results else set()
+    every = [("rule", r) for r in kb.rules] + [("recommendation", r) for r in kb.recommendations]
+    every += [("verdict", v) for v in kb.verdicts]
+    return [item for item in every if item not in reached]

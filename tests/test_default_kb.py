@@ -13,7 +13,7 @@ from offercoach.engine.report import outcome_document
 from offercoach.engine.scenarios import read_scenarios, run_scenario, scenario_files
 
 KB = load_knowledge(["default"])
-SCENARIOS = [s for path in scenario_files(["default"]) for s in read_scenarios(path)]
+SCENARIOS = [s for path in scenario_files(["default"]) for s in read_scenarios(path, KB)]
 
 CONTRACT_QUESTIONS = {
     "situation": ["declined_offer_want_back", "accepted_offer_want_out", "weighing_offer"],
@@ -49,7 +49,7 @@ def test_every_section_is_cited_by_a_rule():
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_built_in_scenario(scenario):
-    assert run_scenario(KB, scenario) == []
+    assert run_scenario(KB, scenario).failures == []
 
 
 def _outcomes():
