@@ -40,9 +40,15 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-def _facts(value: Any) -> bool:
+FACT_FORMS = {"matched": ({"answer", "value"}, {"fact"}),
+              "declared": ({"fact"}, {"recommendation"}, {"verdict"})}
+
+
+def _facts(value: Any, role: str) -> bool:
+    """Each fact has exactly one of the shapes the trace writes for `role` ('matched' or 'declared')."""
     return isinstance(value, list) and all(
-        isinstance(f, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in f.items()) for f in value)
+        isinstance(f, dict) and set(f) in FACT_FORMS[role] and all(isinstance(v, str) for v in f.values())
+        for f in value)
 
 
 def read_transcript(path: str) -> dict[str, Any]:
@@ -72,8 +78,9 @@ def read_transcript(path: str) -> dict[str, Any]:
             and isinstance(q.get("after_step"), int) and _strings(q.get("waiting"))
             and q.get("given") in ("answered", "from answers", "unanswered") for q in doc["questions"])),
         ("trace", isinstance(doc.get("trace"), list) and all(
-            isinstance(s, dict) and isinstance(s.get("step"), int) and isinstance(s.get("rule"), str)
-            and _facts(s.get("matched")) and _facts(s.get("declared")) for s in doc["trace"])),
+            isinstance(s, dict) and s.get("step") == n and isinstance(s.get("rule"), str)
+            and _facts(s.get("matched"), "matched") and _facts(s.get("declared"), "declared")
+            for n, s in enumerate(doc["trace"], 1))),
         ("knowledge", isinstance(doc.get("knowledge"), dict) and _strings(doc["knowledge"].get("layers"))
          and isinstance(doc["knowledge"].get("files"), dict)),
         ("verdict", doc.get("verdict") is None or (isinstance(doc["verdict"], dict)
