@@ -37,14 +37,21 @@ def _load(knowledge: tuple[str, ...]) -> Any:
         _fail(str(exc), EXIT_KNOWLEDGE)
 
 
+MAX_ANSWER_LINE = 4096  # longer lines are cut here and the rest discarded, bounding memory
+
+
 def _ask_line(prompt: str) -> str:
     click.echo(prompt, nl=False, err=True)
-    line = sys.stdin.readline()
+    line = sys.stdin.readline(MAX_ANSWER_LINE)
     if not line:
         raise EOFError
+    if not line.endswith("\n") and len(line) == MAX_ANSWER_LINE:
+        while (rest := sys.stdin.readline(MAX_ANSWER_LINE)) and not rest.endswith("\n"):
+            pass
+    answer = line.rstrip("\r\n")
     if not sys.stdin.isatty():  # show piped answers, so the dialogue reads as it would on a terminal
-        click.echo(line.rstrip("\r\n"), err=True)
-    return line.rstrip("\r\n")
+        click.echo(answer if len(answer) <= 80 else answer[:77] + "...", err=True)
+    return answer
 
 
 knowledge_option = click.option(
@@ -312,3 +319,15 @@ def graph(knowledge: tuple[str, ...], fmt: str) -> None:
 
     kb = _load(knowledge)
     click.echo(graphs.dot(kb) if fmt == "dot" else graphs.mermaid(kb), nl=False)
+
+
+def run() -> None:
+    """The console script: Click's handling, except that Ctrl-C anywhere exits 130 with one line, no traceback."""
+    try:
+        code = main.main(standalone_mode=False)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except (KeyboardInterrupt, click.Abort):
+        _fail("\noffercoach: interrupted.", EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else 0)

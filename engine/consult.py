@@ -51,6 +51,7 @@ def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
                           f"(known questions: {', '.join(kb.questions)})")
     if not isinstance(value, str) or value not in question.allowed:
         shown = value if isinstance(value, str) else repr(value)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise AnswerError(f"'{shown}' is not an allowed answer to '{question_id}'; "
                           f"allowed: {', '.join(question.allowed)}")
     return value

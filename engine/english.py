@@ -53,7 +53,8 @@ def read_choice(question: Question, word: str) -> str | None:
 
 
 def not_allowed(question: Question, raw: str) -> str:
-    return (f"'{raw}' is not an answer to '{question.id}'. Allowed: {', '.join(question.allowed)} "
+    shown = raw if len(raw) <= 40 else raw[:37] + "..."
+    return (f"'{shown}' is not an answer to '{question.id}'. Allowed: {', '.join(question.allowed)} "
             f"(or their numbers 1-{len(question.allowed)}).")
 
 

@@ -31,6 +31,7 @@ from .yaml_source import LocatedDict, LocatedList, parse_yaml_bytes, read_file_b
 BUILT_IN = Path(__file__).resolve().parent.parent / "knowledge"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 SALIENCE_RANGE = range(-100, 101)
+MAX_CONDITION_DEPTH = 16  # 'not', 'all' and 'any' inside each other; deeper is unreadable, and bounded recursion
 
 # kind -> (singular, required keys, optional keys)
 KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
@@ -62,8 +63,22 @@ def knowledge_files(directory: Path) -> list[Path]:
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "does not exist"
         raise KnowledgeError([Problem(str(directory), 0, 0, f"the knowledge directory {what}")])
-    return sorted((p for p in directory.iterdir()
-                   if p.suffix in (".yaml", ".yml") and p.is_file()), key=lambda p: p.name)
+    try:
+        candidates = sorted((p for p in directory.iterdir() if p.suffix in (".yaml", ".yml")), key=lambda p: p.name)
+    except OSError as exc:
+        raise KnowledgeError([Problem(str(directory), 0, 0, f"cannot list the directory: {exc.strerror}")]) from None
+    problems = []
+    inside = directory.resolve()
+    for path in candidates:
+        if path.is_symlink() and not path.exists():
+            problems.append(Problem(str(path), 0, 0, "a broken or looping symbolic link; remove it or fix it"))
+        elif not path.is_file():
+            problems.append(Problem(str(path), 0, 0, "not a regular file; knowledge files are YAML files"))
+        elif not path.resolve().is_relative_to(inside):
+            problems.append(Problem(str(path), 0, 0, "links outside the knowledge directory; copy the file in"))
+    if problems:
+        raise KnowledgeError(problems)
+    return candidates
 
 
 class _Reader:
@@ -141,7 +156,11 @@ class _Reader:
             self.report(self.where(item), f"{label}: '{key}' is missing")
         return not missing
 
-    def condition(self, data: Any, label: str) -> Condition | None:
+    def condition(self, data: Any, label: str, depth: int = 0) -> Condition | None:
+        if depth > MAX_CONDITION_DEPTH:
+            self.report(self.where(data), f"{label}: conditions nested more than {MAX_CONDITION_DEPTH} deep; "
+                                          "split the rule")
+            return None
         if not isinstance(data, LocatedDict) or not data:
             self.report(self.where(data), f"{label}: a condition must be a mapping such as "
                                           "{answer: situation, is: weighing_offer}")
@@ -169,21 +188,21 @@ class _Reader:
         if form == "fact":
             return FactHolds(self.ident(data, "fact", label), self.where(data, "fact"))
         if form == "not":
-            inner = self.condition(value, label)
+            inner = self.condition(value, label, depth + 1)
             return Not(inner, where) if inner else None
         if form in ("all", "any"):
-            group = self.conditions(value, label, self.where(data, form))
+            group = self.conditions(value, label, self.where(data, form), depth + 1)
             if group is None:
                 return None
             return (AllOf if form == "all" else AnyOf)(group, where)
         self.report(where, f"{label}: '{form}' needs 'answer' beside it")
         return None
 
-    def conditions(self, data: Any, label: str, where: Where) -> tuple[Condition, ...] | None:
+    def conditions(self, data: Any, label: str, where: Where, depth: int = 0) -> tuple[Condition, ...] | None:
         if not isinstance(data, list):
             self.report(where, f"{label}: expected a list of conditions")
             return None
-        parsed = [self.condition(c, label) for c in data]
+        parsed = [self.condition(c, label, depth) for c in data]
         return None if None in parsed else tuple(c for c in parsed if c is not None)
 
     # One builder per kind; each returns the item, or None when it cannot be built.
