@@ -143,6 +143,9 @@ def parse_yaml(text: str, path: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         reason = exc.problem or exc.context or "not valid YAML"
+        if mark and text[mark.index:mark.index + 1] == "\t":
+            raise KnowledgeError([Problem(path, line, col, "not valid YAML: a tab character; YAML indents "
+                                                           "with spaces only")]) from None
         if exc.context and exc.problem and exc.context_mark:
             start = exc.context_mark
             reason += f" {exc.context} that starts at line {start.line + 1}, column {start.column + 1}"
@@ -177,7 +180,8 @@ def parse_yaml_bytes(data: bytes, name: str) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
-        raise KnowledgeError([Problem(name, line, 0, "the file is not UTF-8 text")]) from None
+        col = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise KnowledgeError([Problem(name, line, col, "the file is not UTF-8 text (save it as UTF-8)")]) from None
     return parse_yaml(text, name)
 
 
