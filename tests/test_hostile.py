@@ -42,24 +42,24 @@ BOMB = b"a: &a [x, x, x, x, x, x, x, x, x]\n" + b"".join(
 
 KNOWLEDGE_CASES = {
     "tab": (b"rules:\n\t- id: x\n", "2:1: error: not valid YAML: a tab character; YAML indents with spaces only"),
-    "syntax": (b"rules: [\n", "2:1: error: not valid YAML: did not find expected node content while parsing a "
-                              "flow node that starts at line 2, column 1"),
+    "syntax": (b"rules: [\n", ("2:1: error: not valid YAML: did not find expected node content while parsing a "
+                              "flow node that starts at line 2, column 1")),
     "not utf-8": (b"rules: []\n\xff\xfe garbage\n", "2:1: error: the file is not UTF-8 text (save it as UTF-8)"),
-    "nul byte": (b"rules: [a\x00]\n", "1:10: error: not valid YAML: the character #x0000 is not allowed in a YAML "
-                                      "file"),
-    "alias bomb": (BOMB, "1:14: error: the document expands to more than 200000 values (aliases repeated too "
-                         "often?); split or simplify it"),
-    "deep nesting": (b"a: " + b"[" * 5000 + b"]" * 5000, "1:1003: error: not valid YAML: exceeded maximum "
-                     "nesting depth while increasing flow level that starts at line 1, column 1003"),
-    "top-level scalar": (b"just words\n", "1:1: error: a knowledge file must be a mapping with keys such as "
-                                          "'questions:' or 'rules:'"),
-    "top-level list": (b"- rules\n", "1:1: error: a knowledge file must be a mapping with keys such as "
-                                     "'questions:' or 'rules:'"),
+    "nul byte": (b"rules: [a\x00]\n", ("1:10: error: not valid YAML: the character #x0000 is not allowed in a YAML "
+                                      "file")),
+    "alias bomb": (BOMB, ("1:14: error: the document expands to more than 200000 values (aliases repeated too "
+                         "often?); split or simplify it")),
+    "deep nesting": (b"a: " + b"[" * 5000 + b"]" * 5000, ("1:1003: error: not valid YAML: exceeded maximum "
+                     "nesting depth while increasing flow level that starts at line 1, column 1003")),
+    "top-level scalar": (b"just words\n", ("1:1: error: a knowledge file must be a mapping with keys such as "
+                                          "'questions:' or 'rules:'")),
+    "top-level list": (b"- rules\n", ("1:1: error: a knowledge file must be a mapping with keys such as "
+                                     "'questions:' or 'rules:'")),
     "python object": (b"rules:\n  - id: x\n    title: !!python/object/apply:os.system ['touch RAN']\n",
-                      "3:12: error: the tag tag:yaml.org,2002:python/object/apply:os.system is not allowed; "
-                      "write a plain list"),
-    "python name": (b"rules: !!python/name:os.system\n", "1:8: error: the tag tag:yaml.org,2002:python/name:os.system "
-                                                         "is not allowed; write plain values"),
+                      ("3:12: error: the tag tag:yaml.org,2002:python/object/apply:os.system is not allowed; "
+                      "write a plain list")),
+    "python name": (b"rules: !!python/name:os.system\n", ("1:8: error: the tag tag:yaml.org,2002:python/name:os.system "
+                                                         "is not allowed; write plain values")),
     "deep conditions": (b"rules:\n  - id: x\n    title: T\n    when: [" + b"{not: " * 20 + b"{fact: f}" + b"}" * 20
                         + b"]\n    then: {verdict: v}\n    sources: [s]\n    rationale: R.\n",
                         "4:114: error: rule 'x': conditions nested more than 16 deep; split the rule"),
@@ -78,8 +78,8 @@ def test_hostile_knowledge_files(runner, tmp_path, case, monkeypatch):
 
 def test_a_file_over_the_size_cap_is_refused_before_parsing(runner, tmp_path):
     directory = knowledge(tmp_path, b"# " + b"x" * MAX_FILE_BYTES)
-    assert validate(runner, directory) == (1, f"{directory / 'k.yaml'}: error: the file is larger than "
-                                              f"{MAX_FILE_BYTES} bytes\n")
+    assert validate(runner, directory) == (1, (f"{directory / 'k.yaml'}: error: the file is larger than "
+                                              f"{MAX_FILE_BYTES} bytes\n"))
 
 
 def test_a_multi_megabyte_line_under_the_cap_is_read(runner, tmp_path):
@@ -99,31 +99,31 @@ def test_knowledge_directories_that_cannot_be_used(runner, tmp_path):
     loops = tmp_path / "loops"
     loops.mkdir()
     (loops / "loop.yaml").symlink_to(loops / "loop.yaml")
-    assert validate(runner, loops) == (1, f"{loops / 'loop.yaml'}: error: a broken or looping symbolic link; "
-                                          "remove it or fix it\n")
+    assert validate(runner, loops) == (1, (f"{loops / 'loop.yaml'}: error: a broken or looping symbolic link; "
+                                          "remove it or fix it\n"))
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret.yaml").symlink_to("/etc/hostname")
-    assert validate(runner, outside) == (1, f"{outside / 'secret.yaml'}: error: links outside the knowledge "
-                                            "directory; copy the file in\n")
+    assert validate(runner, outside) == (1, (f"{outside / 'secret.yaml'}: error: links outside the knowledge "
+                                            "directory; copy the file in\n"))
     odd = tmp_path / "odd"
     (odd / "folder.yaml").mkdir(parents=True)
-    assert validate(runner, odd) == (1, f"{odd / 'folder.yaml'}: error: not a regular file; knowledge files are "
-                                        "YAML files\n")
+    assert validate(runner, odd) == (1, (f"{odd / 'folder.yaml'}: error: not a regular file; knowledge files are "
+                                        "YAML files\n"))
 
 
 ANSWER_CASES = {
-    "nested value": ("situation: {a: 1}\n", "'{'a': 1}' is not an allowed answer to 'situation'; allowed: "
-                                            "declined_offer_want_back, accepted_offer_want_out, weighing_offer, unknown"),
+    "nested value": ("situation: {a: 1}\n", ("'{'a': 1}' is not an allowed answer to 'situation'; allowed: "
+                                            "declined_offer_want_back, accepted_offer_want_out, weighing_offer, unknown")),
     "number": ("via_agency: 3\n", "'3' is not an allowed answer to 'via_agency'; allowed: yes, no, unknown"),
     "boolean": ("via_agency: true\n", "'True' is not an allowed answer to 'via_agency'; allowed: yes, no, unknown"),
-    "list": ("[situation]\n", "{path}: the answers file must be a mapping of question id to value, e.g. "
-                              "'situation: weighing_offer'"),
-    "unknown question": ("situaton: weighing_offer\n", "unknown question 'situaton'; did you mean 'situation'? "
+    "list": ("[situation]\n", ("{path}: the answers file must be a mapping of question id to value, e.g. "
+                              "'situation: weighing_offer'")),
+    "unknown question": ("situaton: weighing_offer\n", ("unknown question 'situaton'; did you mean 'situation'? "
                          "(known questions: situation, reason, started_job, dream_company, via_agency, "
-                         "genuine_situation, priority, assessed_culture_fit, office_tour, signals_match, certainty)"),
-    "bad yaml": ("situation: [\n", "{path}:2:1: error: not valid YAML: did not find expected node content while "
-                                   "parsing a flow node that starts at line 2, column 1"),
+                         "genuine_situation, priority, assessed_culture_fit, office_tour, signals_match, certainty)")),
+    "bad yaml": ("situation: [\n", ("{path}:2:1: error: not valid YAML: did not find expected node content while "
+                                   "parsing a flow node that starts at line 2, column 1")),
 }
 
 
@@ -165,8 +165,8 @@ def test_a_transcript_edited_by_hand_is_refused(runner, tmp_path):
     path = tmp_path / "t.json"
     path.write_text(json.dumps(doc))
     result = runner.invoke(main, ["explain", str(path)])
-    assert (result.exit_code, result.stderr) == (2, f"offercoach: {path}: not a usable offercoach transcript: "
-                                                    "'trace' is missing or malformed\n")
+    assert (result.exit_code, result.stderr) == (2, (f"offercoach: {path}: not a usable offercoach transcript: "
+                                                    "'trace' is missing or malformed\n"))
 
 
 def test_writing_a_transcript_killed_midway_leaves_the_previous_file_intact(tmp_path):
