@@ -1,0 +1,81 @@
+"""Whole-process timings of the command line against their import floors, and 1,000 scenario tests.
+
+    .venv/bin/python benchmarks/bench_cli.py [--runs 15] [--scenarios 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+SHIM = "import collections, collections.abc; collections.Mapping = collections.abc.Mapping; "
+
+PAIRS = [
+    ("consult --no-input --format json", [str(BIN / "offercoach"), "consult", "--no-input", "--format", "json"],
+     "import experta, click, yaml, tabulate", [sys.executable, "-c", SHIM + "import experta, click, yaml, tabulate"],
+     1.3),
+    ("--help", [str(BIN / "offercoach"), "--help"], "import click", [sys.executable, "-c", "import click"], 1.2),
+]
+
+SCENARIOS = """
+import json, random, sys, time
+started = time.perf_counter()
+from offercoach.engine.load import load_knowledge
+from offercoach.engine.scenarios import Scenario, run_scenario
+from offercoach.engine.knowledge import Where
+kb = load_knowledge(["default"])
+rng = random.Random(6)
+scenarios = [Scenario(f"s{i}", {q.id: rng.choice(q.allowed) for q in kb.questions.values() if rng.random() < 0.8},
+                      {"verdict": "none"}, Where("generated", i, 1)) for i in range(int(sys.argv[1]))]
+loaded = time.perf_counter()
+verdicts = {}
+for s in scenarios:
+    result = run_scenario(kb, s)  # every scenario fails on purpose: the failure names the verdict reached
+    failures = getattr(result, "failures", result)  # a Result, or a plain list in older versions
+    verdicts[failures[0]] = verdicts.get(failures[0], 0) + 1
+done = time.perf_counter()
+print(json.dumps({"process_s": done - started, "run_s": done - loaded, "distinct_outcomes": len(verdicts)}))
+"""
+
+
+def _median_ms(cmd: list[str], runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times) * 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--scenarios", type=int, default=1000)
+    args = parser.parse_args()
+    print("| measurement | median ms | floor | floor median ms | ratio | target |")
+    print("|---|---:|---|---:|---:|---:|")
+    for name, cmd, floor_name, floor_cmd, target in PAIRS:
+        _median_ms(cmd, 2), _median_ms(floor_cmd, 2)  # warm the page cache for both
+        ours, floor = _median_ms(cmd, args.runs), _median_ms(floor_cmd, args.runs)
+        print(f"| `offercoach {name}` | {ours:.0f} | `python -c \"{floor_name}\"` | {floor:.0f} | "
+              f"{ours / floor:.2f}x | <= {target}x |", flush=True)
+    done = subprocess.run([sys.executable, "-c", SCENARIOS, str(args.scenarios)], check=False,
+                          capture_output=True, text=True)
+    if done.returncode:
+        print(done.stderr, file=sys.stderr)
+        return 1
+    result = json.loads(done.stdout)
+    print(f"\n{args.scenarios} scenarios of the default knowledge: {result['run_s']:.2f} s "
+          f"({result['process_s']:.2f} s with imports and loading; target <= 5 s); "
+          f"{result['distinct_outcomes']} distinct verdicts")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

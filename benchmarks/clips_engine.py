@@ -1,0 +1,123 @@
+"""The same compiled knowledge as CLIPS rules (through clipspy), with every rule action a Python callback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import clips
+
+from offercoach.engine.compile import ASK_SALIENCE, NEED_OFFSET, STRATUM_STEP, strata
+from offercoach.engine.knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not
+
+
+def _answer(question: str, test: str) -> str:
+    return f"(a-{question} (value {test}))"
+
+
+def holds(cond: Condition) -> str:
+    """The CLIPS conditional element that matches when `cond` is true (mirrors compile.holds)."""
+    if isinstance(cond, AnswerIn):
+        return _answer(cond.question, "|".join(cond.values))
+    if isinstance(cond, FactHolds):
+        return f"(f-{cond.fact})"
+    if isinstance(cond, Not):
+        return fails(cond.condition)
+    if isinstance(cond, AllOf):
+        return f"(and {' '.join(map(holds, cond.conditions))})"
+    return f"(or {' '.join(map(holds, cond.conditions))})"
+
+
+def fails(cond: Condition) -> str:
+    """The CLIPS conditional element that matches when `cond` is false (mirrors compile.fails)."""
+    if isinstance(cond, AnswerIn):
+        return _answer(cond.question, "&".join(f"~{v}" for v in cond.values))
+    if isinstance(cond, FactHolds):
+        return f"(not (f-{cond.fact}))"
+    if isinstance(cond, Not):
+        return holds(cond.condition)
+    if isinstance(cond, AllOf):
+        return f"(or {' '.join(map(fails, cond.conditions))})"
+    return f"(and {' '.join(map(fails, cond.conditions))})"
+
+
+def waits(cond: Condition, context: tuple[str, ...] = ()) -> list[tuple[str, tuple[str, ...]]]:
+    """Each question `cond` reads, with what must match before it is worth asking (mirrors compile.waits)."""
+    if isinstance(cond, AnswerIn):
+        return [(cond.question, context)]
+    if isinstance(cond, Not):
+        return waits(cond.condition, context)
+    if isinstance(cond, (AllOf, AnyOf)):
+        settle = holds if isinstance(cond, AllOf) else fails
+        found = []
+        for k, inner in enumerate(cond.conditions):
+            found += waits(inner, context + tuple(settle(c) for c in cond.conditions[:k]))
+        return found
+    return []
+
+
+class ClipsAdvice:
+    """A CLIPS environment holding advice, need and ask rules for `kb`; actions run in Python."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.env = clips.Environment()
+        self.fired: set[str] = set()
+        self.firings = 0
+        self.env.define_function(self._advise, "py-advise")
+        self.env.define_function(self._need, "py-need")
+        self.env.define_function(self._ask, "py-ask")
+        build = self.env.build
+        for question in kb.questions:
+            build(f"(deftemplate a-{question} (slot value))")
+        for fact in kb.facts:
+            build(f"(deftemplate f-{fact} (slot by))")
+        build("(deftemplate recommendation (slot id) (slot by))")
+        build("(deftemplate verdict (slot id) (slot by))")
+        build("(deftemplate wanted (slot question) (slot rule))")
+        level = strata(kb)
+        for i, rule in enumerate(kb.rules.values()):
+            base = -STRATUM_STEP * level[rule.id]
+            build(f"(defrule r{i} (declare (salience {base + rule.salience})) "
+                  f"{' '.join(map(holds, rule.when.conditions))} => (py-advise \"{rule.id}\"))")
+            ruled_out = [f"(not {fails(c)})" for c in rule.when.conditions
+                         if isinstance(c, AnswerIn) or (isinstance(c, Not) and isinstance(c.condition, AnswerIn))]
+            for k, (question, context) in enumerate(waits(rule.when)):
+                build(f"(defrule n{i}-{k} (declare (salience {base + NEED_OFFSET})) "
+                      f"{' '.join(context)} {' '.join(ruled_out)} (not (a-{question})) "
+                      f"=> (py-need \"{question}\" \"{rule.id}\"))")
+        for i, question in enumerate(kb.questions):
+            build(f"(defrule q{i} (declare (salience {ASK_SALIENCE})) (exists (wanted (question {question}))) "
+                  f"(not (a-{question})) => (py-ask \"{question}\"))")
+        self._templates = {t.name: t for t in self.env.templates()}
+
+    def _advise(self, rule_id: Any) -> None:
+        self.firings += 1
+        rule_id = str(rule_id)
+        if rule_id in self.fired:  # an 'or' condition can match twice; the advice is given once
+            return
+        self.fired.add(rule_id)
+        rule = self.kb.rules[rule_id]
+        by = clips.Symbol(rule_id)
+        for fact in rule.conclude:
+            self._templates[f"f-{fact}"].assert_fact(by=by)
+        for rec in rule.recommend:
+            self._templates["recommendation"].assert_fact(id=clips.Symbol(rec), by=by)
+        if rule.verdict is not None:
+            self._templates["verdict"].assert_fact(id=clips.Symbol(rule.verdict), by=by)
+
+    def _need(self, question: Any, rule_id: Any) -> None:
+        self.firings += 1
+        self._templates["wanted"].assert_fact(question=clips.Symbol(str(question)), rule=clips.Symbol(str(rule_id)))
+
+    def _ask(self, question: Any) -> None:
+        self.firings += 1
+        self.env.eval("(halt)")
+
+    def consult(self, answers: dict[str, str]) -> None:
+        """Reset, assert every answer and run to the end."""
+        self.fired = set()
+        self.firings = 0
+        self.env.reset()
+        for question, value in answers.items():
+            self._templates[f"a-{question}"].assert_fact(value=clips.Symbol(value))
+        self.env.run()
