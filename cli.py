@@ -96,7 +96,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     from .engine import english
     from .engine.answers import parse_answer_option, read_answers_file
     from .engine.consult import consult as run_consultation
-    from .engine.errors import AnswerError, ConsultationStopped, KnowledgeError, UsageError
+    from .engine.errors import AnswerError, ConsultationStopped, InferenceError, KnowledgeError, UsageError
     from .engine.report import render, to_json, unfinished_document
     from .engine.transcript import prepare_resume, read_transcript, write_atomic
 
@@ -123,6 +123,8 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
         _fail(f"offercoach: {exc}", EXIT_USAGE)
     except KnowledgeError as exc:
         _fail(str(exc), EXIT_KNOWLEDGE)
+    except InferenceError as exc:
+        _fail(f"offercoach: {exc}", EXIT_KNOWLEDGE)
     except OSError as exc:
         _fail(f"offercoach: cannot save the transcript to {save}: {exc.strerror}", EXIT_USAGE)
     except ConsultationStopped:

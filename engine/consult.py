@@ -8,11 +8,14 @@ from typing import Any
 
 from . import english, explain
 from .compile import AdviceEngine, Proposed, Recommended, Wanted, answer_class
-from .errors import AnswerError, ConsultationStopped, KnowledgeError, Problem
+from .errors import AnswerError, ConsultationStopped, InferenceError, KnowledgeError, Problem
+from .experta_layer import RuleFailed
 from .explain import ConditionReport
 from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule
 from .load import layer_dirs, nearest
 from .trace import Asked, Trace
+
+MAX_STEPS = 100_000  # firings per run between questions; each rule fires at most once, so far above need
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
@@ -90,7 +93,7 @@ class Consultation:
         answers: dict[str, str] = {}
         typed = dict(self.typed)
         while True:
-            engine.run()
+            self._settle(engine)
             if engine.asking is None:
                 break
             question, engine.asking = self.kb.questions[engine.asking], None
@@ -112,6 +115,18 @@ class Consultation:
             if self.on_answer is not None:
                 self.on_answer(trace, answers)
         return self._outcome(engine, trace, answers)
+
+    @staticmethod
+    def _settle(engine: AdviceEngine) -> None:
+        """Run until a question is wanted or nothing can fire, within MAX_STEPS firings."""
+        try:
+            engine.run(steps=MAX_STEPS)
+        except RuleFailed as exc:
+            raise InferenceError(f"{exc}; the consultation stopped") from None
+        if engine.asking is None and engine.agenda.activations:
+            busiest = ", ".join(f"{rule} ({n}x)" for rule, n in engine.fire_counts.most_common(3))
+            raise InferenceError(f"inference did not settle within {MAX_STEPS} rule firings; the rules firing "
+                                 f"most: {busiest}")
 
     def _waiting(self, engine: AdviceEngine, question: str) -> list[str]:
         rules = {f["rule"] for f in engine.facts.values() if isinstance(f, Wanted) and f["question"] == question}

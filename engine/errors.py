@@ -37,6 +37,10 @@ class KnowledgeError(OffercoachError):
         super().__init__("\n".join(str(p) for p in self.problems))
 
 
+class InferenceError(OffercoachError):
+    """The rules misbehaved while running: an action failed, or inference did not settle."""
+
+
 class AnswerError(OffercoachError):
     """An answer names an unknown question or a value outside its allowed set."""
 

@@ -10,6 +10,7 @@ import functools
 import gc
 import logging
 import weakref
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,7 @@ if not hasattr(collections, "Mapping"):
 
 # Importing experta calls logging.basicConfig(); keep the root logger as the host left it.
 _root_handlers = list(logging.getLogger().handlers)
-from experta import AND, EXISTS, NOT, OR, Fact, KnowledgeEngine, P
+from experta import AND, EXISTS, NOT, OR, Fact, KnowledgeEngine, P, W
 from experta import Rule as _StockRule
 from experta.fact import InitialFact
 from experta.fieldconstraint import L
@@ -51,8 +52,10 @@ __all__ = [
     "InitialFact",
     "P",
     "Rule",
+    "RuleFailed",
     "StableDepthStrategy",
     "TracingEngine",
+    "W",
     "fact_class",
 ]
 
@@ -310,6 +313,14 @@ class IndexedReteMatcher(ReteMatcher):
             node._reset()
 
 
+class RuleFailed(Exception):
+    """A rule's action raised; carries the rule's name and the original error."""
+
+    def __init__(self, rule: str, error: Exception) -> None:
+        self.rule, self.error = rule, error
+        super().__init__(f"rule '{rule}' failed: {type(error).__name__}: {error}")
+
+
 @dataclass
 class Firing:
     """What one rule firing matched and changed, as experta saw it."""
@@ -334,6 +345,7 @@ class TracingEngine(KnowledgeEngine):
                 with contextlib.suppress(AttributeError):
                     rule._wrapped.position = position
         self.on_firing = on_firing
+        self.fire_counts: Counter[str] = Counter()  # per run(), to name the rules of a runaway
         super().__init__()
 
     def get_rules(self) -> list[Any]:
@@ -359,8 +371,12 @@ class TracingEngine(KnowledgeEngine):
         self.strategy.update_agenda(self.agenda, added, removed)
 
     def run(self, steps: float = float("inf")) -> None:
-        """Fire activations until the agenda is empty, halt() is called or `steps` runs out."""
+        """Fire activations until the agenda is empty, halt() is called or `steps` runs out.
+
+        An action that raises becomes a RuleFailed naming the rule; the engine stays usable.
+        """
         self.running = True
+        self.fire_counts = Counter()
         try:
             while steps > 0 and self.running:
                 self._sync_agenda()
@@ -370,7 +386,11 @@ class TracingEngine(KnowledgeEngine):
                 steps -= 1
                 firing = Firing(act.rule.__name__,
                                 sorted(act.facts, key=lambda f: f["__factid__"]))
-                act.rule(self, **{k: v for k, v in act.context.items() if not k.startswith("__")})
+                self.fire_counts[firing.rule] += 1
+                try:
+                    act.rule(self, **{k: v for k, v in act.context.items() if not k.startswith("__")})
+                except Exception as exc:
+                    raise RuleFailed(firing.rule, exc) from exc
                 firing.declared = list(self.facts.added)
                 firing.retracted = list(self.facts.removed)
                 if self.on_firing is not None:

@@ -5,8 +5,10 @@ import textwrap
 import pytest
 
 from offercoach.cli import main
+from offercoach.engine import consult as consult_module
 from offercoach.engine.consult import consult
-from offercoach.engine.errors import KnowledgeError
+from offercoach.engine.errors import InferenceError, KnowledgeError
+from offercoach.engine.experta_layer import Rule, RuleFailed, TracingEngine, fact_class
 from offercoach.engine.load import load_knowledge
 
 BASE = """\
@@ -97,3 +99,51 @@ def test_answers_that_reach_no_verdict_are_a_knowledge_error(runner, tmp_path):
     result = runner.invoke(main, ["consult", "-k", str(tmp_path / "kb"), "--answer", "q1=no", "--no-input"])
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == f"{tmp_path / 'kb'}: error: no rule proposes a verdict for these answers (q1=no)\n"
+
+
+class LoopingEngine(TracingEngine):
+    """An engine with one rule that modifies the fact it matched, so it never settles."""
+
+    asking = None
+
+    def __init__(self):
+        counter = fact_class("test:counter")
+
+        def bump(engine, f, **_):
+            engine.modify(f, n=f["n"] + 1)
+        bump.__name__ = "bump"
+        self.counter = counter
+        super().__init__([Rule("f" << counter())(bump)])
+
+
+def test_a_runaway_rule_set_stops_at_the_step_bound_naming_the_rule(monkeypatch):
+    monkeypatch.setattr(consult_module, "MAX_STEPS", 50)
+    engine = LoopingEngine()
+    engine.reset()
+    engine.declare(engine.counter(n=0))
+    with pytest.raises(InferenceError) as caught:
+        consult_module.Consultation._settle(engine)
+    assert str(caught.value) == ("inference did not settle within 50 rule firings; the rules firing most: "
+                                 "bump (50x)")
+
+
+def test_a_failing_action_names_the_rule_and_leaves_the_engine_usable():
+    thing = fact_class("test:thing")
+    seen = []
+
+    def broken(engine, **_):
+        seen.append("broken")
+        raise ZeroDivisionError("division by zero")
+
+    def fine(engine, **_):
+        seen.append("fine")
+    broken.__name__, fine.__name__ = "broken", "fine"
+    engine = TracingEngine([Rule(thing(kind="bad"))(broken), Rule(thing(kind="good"))(fine)])
+    engine.reset()
+    engine.declare(thing(kind="bad"))
+    with pytest.raises(RuleFailed) as caught:
+        engine.run()
+    assert str(caught.value) == "rule 'broken' failed: ZeroDivisionError: division by zero"
+    engine.declare(thing(kind="good"))
+    engine.run()
+    assert seen == ["broken", "fine"]
