@@ -21,7 +21,7 @@ if not hasattr(collections, "Mapping"):
 
 # Importing experta calls logging.basicConfig(); keep the root logger as the host left it.
 _root_handlers = list(logging.getLogger().handlers)
-from experta import AND, EXISTS, NOT, OR, Fact, KnowledgeEngine, P, W
+from experta import AND, EXISTS, NOT, OR, Fact, KnowledgeEngine, P
 from experta import Rule as _StockRule
 from experta.fact import InitialFact
 from experta.fieldconstraint import L
@@ -55,7 +55,6 @@ __all__ = [
     "RuleFailed",
     "StableDepthStrategy",
     "TracingEngine",
-    "W",
     "fact_class",
 ]
 
