@@ -9,6 +9,7 @@ from typing import Any
 from .experta_layer import AND, EXISTS, NOT, OR, InitialFact, P, Rule, TracingEngine, fact_class
 from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not, walk
 from .knowledge import Rule as KRule
+from .trace import ASK_PREFIX, NEED_PREFIX
 
 # Salience tiers. Within a stratum the advice fires first, then rules record which questions
 # they wait on; questions are asked only when nothing else can fire. Rules that read the
@@ -18,8 +19,6 @@ STRATUM_STEP = 3000
 NEED_OFFSET = -300
 ASK_SALIENCE = -600
 
-NEED_PREFIX = "need:"
-ASK_PREFIX = "ask:"
 
 
 def answer_class(question: str) -> type:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from . import english, explain
@@ -13,26 +12,13 @@ from .experta_layer import RuleFailed
 from .explain import ConditionReport
 from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule
 from .load import layer_dirs, nearest
-from .trace import Asked, Trace
+from .trace import Asked, Outcome, Trace
 
 MAX_STEPS = 100_000  # firings per run between questions; each rule fires at most once, so far above need
 
 Ask = Callable[[str], str]
 Say = Callable[[str], None]
 OnAnswer = Callable[[Trace, dict[str, str]], None]
-
-
-@dataclass
-class Outcome:
-    """What a consultation concluded, and the record of how."""
-
-    verdict: str
-    verdict_because: list[str]
-    candidates: list[tuple[str, str]]  # (verdict, rule) in the order rules proposed them
-    recommendations: list[tuple[str, list[str]]]  # (recommendation, rules), most important first
-    answers: dict[str, str]
-    unanswered: list[str]
-    trace: Trace = field(default_factory=Trace)
 
 
 _engines: dict[int, tuple[KnowledgeBase, AdviceEngine]] = {}

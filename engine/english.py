@@ -8,10 +8,9 @@ from typing import TYPE_CHECKING
 
 from .explain import ConditionReport, HowNode, WhyNot
 from .knowledge import UNKNOWN, AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Question, Rule, walk
-from .trace import Step
+from .trace import Outcome, Step
 
 if TYPE_CHECKING:
-    from .consult import Outcome
     from .scenarios import Result
 
 WIDTH = 88

@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 from . import english, explain
-from .consult import Outcome
 from .errors import UsageError
 from .explain import WhyNot
 from .knowledge import KnowledgeBase
-from .trace import Step, Trace
+from .trace import Outcome, Step, Trace
 
 FORMAT_VERSION = 1
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .compile import ASK_PREFIX, NEED_PREFIX
-from .experta_layer import Firing
+if TYPE_CHECKING:  # the record is plain data: reading or explaining a trace never needs experta
+    from .experta_layer import Firing
+
+# Names of the engine's own question-asking rules (see compile.py), left out of the trace.
+NEED_PREFIX = "need:"
+ASK_PREFIX = "ask:"
 
 
 def describe(fact: Any) -> dict[str, str] | None:
@@ -91,3 +95,16 @@ class Trace:
         chain = direct + [s.rule for _, s in sorted(steps.items()) if s.rule not in direct]
         asked = [a.question for a in self.asked]
         return chain, sorted(answers, key=lambda qa: asked.index(qa[0]) if qa[0] in asked else len(asked))
+
+
+@dataclass
+class Outcome:
+    """What a consultation concluded, and the record of how."""
+
+    verdict: str
+    verdict_because: list[str]
+    candidates: list[tuple[str, str]]  # (verdict, rule) in the order rules proposed them
+    recommendations: list[tuple[str, list[str]]]  # (recommendation, rules), most important first
+    answers: dict[str, str]
+    unanswered: list[str]
+    trace: Trace = field(default_factory=Trace)

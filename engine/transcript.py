@@ -8,11 +8,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .consult import Outcome
 from .errors import UsageError
 from .knowledge import KnowledgeBase
 from .report import FORMAT_VERSION
-from .trace import Asked, Step, Trace
+from .trace import Asked, Outcome, Step, Trace
 
 MAX_TRANSCRIPT_BYTES = 8 * 1024 * 1024
 
