@@ -111,7 +111,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
         replay: list[tuple[str, str]] = []
         if resume:
             replay, notes = prepare_resume(read_transcript(resume), kb, resume)
-            for note in notes:
+            for note in [*notes, english.resuming(resume, replay)]:
                 click.echo(note, err=True)
         given = read_answers_file(answers_file) if answers_file else {}
         given.update(parse_answer_option(text) for text in answer_options)

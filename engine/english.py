@@ -133,6 +133,11 @@ def knowledge_changed(path: str, changed: list[str]) -> str:
             "its answers are run again on the current knowledge.")
 
 
+def resuming(path: str, replay: list[tuple[str, str]]) -> str:
+    given = answers_phrase(replay) or "no answers yet"
+    return f"Resuming {path}: {given}. Type 'back' at a question to change the previous answer."
+
+
 def answer_dropped(question: str, value: str, reason: str) -> str:
     return (f"Note: the saved answer {question}={value} no longer fits the knowledge ({reason}); "
             "it will be asked again if needed.")
