@@ -205,6 +205,8 @@ def test_save_then_resume_after_end_of_input_equals_one_sitting(runner, tmp_path
     one_sitting = runner.invoke(main, ["consult", "--format", "json"],
                                 input="accepted_offer_want_out\nculture_clash\nyes\nyes\nno\n")
     assert resumed.exit_code == 0
+    assert resumed.stderr.startswith(f"Resuming {saved}: situation=accepted_offer_want_out, reason=culture_clash. "
+                                     "Type 'back' at a question to change the previous answer.\n")
     assert resumed.stdout == one_sitting.stdout
     assert json.loads(saved.read_text()) == json.loads(one_sitting.stdout)
 
