@@ -21,7 +21,7 @@ def _check_refs(item: Rule | Recommendation, label: str, kind: str, ids: tuple[s
             for i in ids if i not in known]
 
 
-def _check_rule(kb: KnowledgeBase, rule: Rule) -> list[Problem]:
+def _check_rule(kb: KnowledgeBase, rule: Rule, concluded: set[str]) -> list[Problem]:
     label = f"rule '{rule.id}'"
     problems = _check_refs(rule, label, "section", rule.sources, kb.sections)
     problems += _check_refs(rule, label, "fact", rule.conclude, kb.facts)
@@ -46,7 +46,7 @@ def _check_rule(kb: KnowledgeBase, rule: Rule) -> list[Problem]:
             if cond.fact not in kb.facts:
                 problems.append(_problem(cond.where, f"{label}: unknown fact '{cond.fact}'"
                                          f"{nearest(cond.fact, kb.facts)}"))
-            elif not kb.producers(cond.fact):
+            elif cond.fact not in concluded:
                 problems.append(_problem(cond.where, f"{label}: can never fire: no rule concludes "
                                          f"fact '{cond.fact}'"))
     return problems
@@ -165,8 +165,9 @@ def unused_facts(kb: KnowledgeBase) -> list[Problem]:
 def check_knowledge(kb: KnowledgeBase) -> None:
     """Raise KnowledgeError listing every meaning problem in `kb` that makes it unusable."""
     problems: list[Problem] = []
+    concluded = {fact for rule in kb.rules.values() for fact in rule.conclude}
     for rule in kb.rules.values():
-        problems += _check_rule(kb, rule)
+        problems += _check_rule(kb, rule, concluded)
     for rec in kb.recommendations.values():
         problems += _check_refs(rec, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
     problems += negation_cycles(kb)
