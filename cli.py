@@ -211,7 +211,7 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
         kb = load_knowledge(_layers(knowledge))
         problems, summary = warnings(kb), (f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, "
                                            f"{len(kb.recommendations)} recommendations, {len(kb.verdicts)} "
-                                           f"verdicts in {len(kb.files)} files")
+                                           f"verdicts in {len(kb.files)} files of layers {', '.join(kb.layers)}")
     except KnowledgeError as exc:
         problems, summary = exc.problems, ""
     if fmt == "json":

@@ -102,7 +102,7 @@ def test_validate_prints_warnings_and_exits_0(runner, tmp_path):
     assert result.exit_code == 0
     assert result.stderr == (f"{path}:8:5: warning: fact 'g' is concluded but no rule reads it\n"
                              f"{path}:13:5: warning: verdict 'w' is never given: no rule that can fire proposes it\n")
-    assert result.stdout == "ok: 3 rules, 2 questions, 1 recommendations, 2 verdicts in 1 files (2 warnings)\n"
+    assert result.stdout == f"ok: 3 rules, 2 questions, 1 recommendations, 2 verdicts in 1 files of layers {directory} (2 warnings)\n"
 
 
 def test_validate_json_lists_every_problem(runner, tmp_path):
@@ -117,4 +117,4 @@ def test_validate_json_lists_every_problem(runner, tmp_path):
 def test_the_built_in_knowledge_has_no_problems(runner):
     result = runner.invoke(main, ["rules", "validate"])
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == "ok: 39 rules, 11 questions, 20 recommendations, 5 verdicts in 6 files\n"
+    assert result.stdout == "ok: 39 rules, 11 questions, 20 recommendations, 5 verdicts in 6 files of layers default\n"
