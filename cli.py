@@ -126,7 +126,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     except InferenceError as exc:
         _fail(f"offercoach: {exc}", EXIT_KNOWLEDGE)
     except OSError as exc:
-        _fail(f"offercoach: cannot save the transcript to {save}: {exc.strerror}", EXIT_USAGE)
+        _fail(english.cannot_save(str(save), exc.strerror or str(exc)), EXIT_USAGE)
     except ConsultationStopped:
         _fail(english.stopped("stopped at your request", save), 0)
     except EOFError:
@@ -162,13 +162,14 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
       offercoach explain advice.json --recommendation protect-your-reputation
       offercoach explain advice.json --why-not withdraw-with-a-full-explanation
     """
+    from .engine import english
     from .engine.errors import UsageError
     from .engine.report import explanation
     from .engine.transcript import outcome_to_explain, read_transcript
 
     chosen = [o for o in (of_verdict or None, recommendation, rule_id, why_not_id) if o]
     if len(chosen) > 1:
-        _fail("offercoach: choose one of --verdict, --recommendation, --rule and --why-not", EXIT_USAGE)
+        _fail(english.CHOOSE_ONE_EXPLANATION, EXIT_USAGE)
     kb = _load(knowledge)
     try:
         outcome, notes = outcome_to_explain(read_transcript(transcript), kb, transcript)
@@ -203,15 +204,15 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
     Example:
       offercoach rules validate --knowledge default --knowledge ./my-rules
     """
+    from .engine import english
     from .engine.check import warnings
     from .engine.errors import KnowledgeError
     from .engine.load import load_knowledge
 
     try:
         kb = load_knowledge(_layers(knowledge))
-        problems, summary = warnings(kb), (f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, "
-                                           f"{len(kb.recommendations)} recommendations, {len(kb.verdicts)} "
-                                           f"verdicts in {len(kb.files)} files of layers {', '.join(kb.layers)}")
+        problems = warnings(kb)
+        summary = english.validated(kb, len(problems))
     except KnowledgeError as exc:
         problems, summary = exc.problems, ""
     if fmt == "json":
@@ -220,7 +221,7 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
         for problem in problems:
             click.echo(str(problem), err=True)
         if summary:
-            click.echo(summary + (f" ({len(problems)} warnings)" if problems else ""))
+            click.echo(summary)
     sys.exit(EXIT_KNOWLEDGE if any(p.severity == "error" for p in problems) else 0)
 
 
@@ -250,14 +251,13 @@ def test_scenarios(knowledge: tuple[str, ...], coverage: bool) -> None:
     results = []
     for n, scenario in enumerate(scenarios, 1):
         if show_progress:
-            click.echo(f"\r{n}/{len(scenarios)} scenarios", nl=False, err=True)
+            click.echo(english.progress(n, len(scenarios)), nl=False, err=True)
         results.append(run_scenario(kb, scenario))
     if show_progress:
         click.echo("", err=True)
     click.echo(english.scenario_report(results, uncovered(kb, results) if coverage else None), nl=False)
     if not scenarios:
-        click.echo("offercoach: no scenarios found; write them in a 'scenarios' folder of a knowledge "
-                   "directory", err=True)
+        click.echo(english.NO_SCENARIOS, err=True)
     good = all(r.status in ("passed", "gap") for r in results)
     sys.exit(0 if good and scenarios else EXIT_KNOWLEDGE)
 
@@ -331,5 +331,7 @@ def run() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.Abort):
-        _fail("\noffercoach: interrupted.", EXIT_INTERRUPTED)
+        from .engine import english
+
+        _fail("\n" + english.stopped("interrupted", None, nothing_decided=False), EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)

@@ -256,12 +256,31 @@ def result_markdown(kb: KnowledgeBase, outcome: Outcome) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stopped(reason: str, save: str | None, no_input_hint: bool = False) -> str:
-    """The message when a consultation stops early, saying what was kept and how to go on."""
+CHOOSE_ONE_EXPLANATION = "offercoach: choose one of --verdict, --recommendation, --rule and --why-not"
+NO_SCENARIOS = "offercoach: no scenarios found; write them in a 'scenarios' folder of a knowledge directory"
+
+
+def stopped(reason: str, save: str | None, no_input_hint: bool = False, nothing_decided: bool = True) -> str:
+    """The message when a command stops early, saying what was kept and how to go on."""
     if save:
         return f"offercoach: {reason}; your answers are saved in {save}. Continue with: offercoach consult --resume {save}"
     hint = " Use --no-input to take unanswered questions as unknown." if no_input_hint else ""
-    return f"offercoach: {reason}; nothing was decided.{hint}"
+    return f"offercoach: {reason}; nothing was decided.{hint}" if nothing_decided else f"offercoach: {reason}."
+
+
+def cannot_save(path: str, reason: str) -> str:
+    return f"offercoach: cannot save the transcript to {path}: {reason}"
+
+
+def validated(kb: KnowledgeBase, warnings: int) -> str:
+    """The last line of a 'rules validate' that found no errors."""
+    counted = f" ({warnings} warnings)" if warnings else ""
+    return (f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, {len(kb.recommendations)} recommendations, "
+            f"{len(kb.verdicts)} verdicts in {len(kb.files)} files of layers {', '.join(kb.layers)}{counted}")
+
+
+def progress(done: int, total: int) -> str:
+    return f"\r{done}/{total} scenarios"
 
 
 def verdict_how(kb: KnowledgeBase, outcome: Outcome, markdown: bool = False) -> str:
