@@ -22,13 +22,17 @@ OnAnswer = Callable[[Trace, dict[str, str]], None]
 
 
 _engines: dict[int, tuple[KnowledgeBase, AdviceEngine]] = {}
+ENGINES_KEPT = 4  # a process rarely holds more knowledge bases; older engines are dropped
 
 
 def engine_for(kb: KnowledgeBase) -> AdviceEngine:
     """The compiled engine for `kb`, built once per process and reset for each consultation."""
-    cached = _engines.get(id(kb))
+    cached = _engines.pop(id(kb), None)
     if cached is None or cached[0] is not kb:
-        cached = _engines[id(kb)] = (kb, AdviceEngine(kb))
+        cached = (kb, AdviceEngine(kb))
+    _engines[id(kb)] = cached  # most recently used last
+    while len(_engines) > ENGINES_KEPT:
+        del _engines[next(iter(_engines))]
     return cached[1]
 
 
