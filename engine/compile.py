@@ -40,7 +40,7 @@ def _member_of(values: frozenset[str], inside: bool) -> Callable[[Any], bool]:
     return (lambda v: v in values) if inside else (lambda v: v not in values)
 
 
-def holds(cond: Condition) -> Any:
+def true_pattern(cond: Condition) -> Any:
     """The experta pattern that matches when `cond` is true."""
     if isinstance(cond, AnswerIn):
         if len(cond.values) == 1:
@@ -49,23 +49,23 @@ def holds(cond: Condition) -> Any:
     if isinstance(cond, FactHolds):
         return derived_class(cond.fact)()
     if isinstance(cond, Not):
-        return fails(cond.condition)
+        return false_pattern(cond.condition)
     if isinstance(cond, AllOf):
-        return AND(*map(holds, cond.conditions)) if cond.conditions else InitialFact()
-    return OR(*map(holds, cond.conditions))
+        return AND(*map(true_pattern, cond.conditions)) if cond.conditions else InitialFact()
+    return OR(*map(true_pattern, cond.conditions))
 
 
-def fails(cond: Condition) -> Any:
+def false_pattern(cond: Condition) -> Any:
     """The experta pattern that matches when `cond` is false; an unanswered question is neither."""
     if isinstance(cond, AnswerIn):
         return answer_class(cond.question)(value=P(_member_of(frozenset(cond.values), False)))
     if isinstance(cond, FactHolds):
         return NOT(derived_class(cond.fact)())
     if isinstance(cond, Not):
-        return holds(cond.condition)
+        return true_pattern(cond.condition)
     if isinstance(cond, AllOf):
-        return OR(*map(fails, cond.conditions)) if cond.conditions else NOT(InitialFact())
-    return AND(*map(fails, cond.conditions))
+        return OR(*map(false_pattern, cond.conditions)) if cond.conditions else NOT(InitialFact())
+    return AND(*map(false_pattern, cond.conditions))
 
 
 def waits(cond: Condition, context: tuple[Any, ...] = ()) -> Iterator[tuple[str, tuple[Any, ...]]]:
@@ -75,7 +75,7 @@ def waits(cond: Condition, context: tuple[Any, ...] = ()) -> Iterator[tuple[str,
     elif isinstance(cond, Not):
         yield from waits(cond.condition, context)
     elif isinstance(cond, (AllOf, AnyOf)):
-        settle = holds if isinstance(cond, AllOf) else fails
+        settle = true_pattern if isinstance(cond, AllOf) else false_pattern
         for k, inner in enumerate(cond.conditions):
             yield from waits(inner, context + tuple(settle(c) for c in cond.conditions[:k]))
 
@@ -143,10 +143,10 @@ def compile_rules(kb: KnowledgeBase) -> list[Rule]:
     compiled = []
     for order, rule in enumerate(kb.rules.values()):
         base = -STRATUM_STEP * level[rule.id]
-        compiled.append(_named(Rule(holds(rule.when), salience=base + rule.salience),
+        compiled.append(_named(Rule(true_pattern(rule.when), salience=base + rule.salience),
                                _advice_action(rule), rule.id, order))
         # A rule stops waiting once any of its top-level answers already rules it out.
-        ruled_out = tuple(NOT(fails(c)) for c in rule.when.conditions
+        ruled_out = tuple(NOT(false_pattern(c)) for c in rule.when.conditions
                           if isinstance(c, AnswerIn) or (isinstance(c, Not) and isinstance(c.condition, AnswerIn)))
         for question, context in waits(rule.when):
             pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))

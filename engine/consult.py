@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from . import english, explain
@@ -95,8 +96,8 @@ class Consultation:
             elif self.ask is None:
                 value, how = UNKNOWN, "unanswered"
             else:
-                value = self._prompt(question, len(answers) + 1, explain.waiting_reports(
-                    self.kb, waiting, answers, trace))
+                value = self._prompt(question, len(answers) + 1,
+                                     partial(explain.waiting_reports, self.kb, waiting, answers, trace))
                 how = "answered"
                 self.typed.append((question.id, value))
             answers[question.id] = value
@@ -122,7 +123,8 @@ class Consultation:
         rules = {f["rule"] for f in engine.facts.values() if isinstance(f, Wanted) and f["question"] == question}
         return [r for r in self.kb.rules if r in rules]
 
-    def _prompt(self, question: Question, number: int, waiting: list[tuple[Rule, list[ConditionReport]]]) -> str:
+    def _prompt(self, question: Question, number: int,
+                waiting: Callable[[], list[tuple[Rule, list[ConditionReport]]]]) -> str:
         assert self.ask is not None
         self.say(english.question_block(question, number))
         while True:
@@ -139,7 +141,7 @@ class Consultation:
                 self.say(english.question_help(question))
                 continue
             if word == "why":
-                self.say(english.why_asked(self.kb, question, waiting))
+                self.say(english.why_asked(self.kb, question, waiting()))
                 continue
             value = english.read_choice(question, word)
             if value is not None:
