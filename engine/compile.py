@@ -145,13 +145,17 @@ def compile_rules(kb: KnowledgeBase) -> list[Rule]:
         base = -STRATUM_STEP * level[rule.id]
         compiled.append(_named(Rule(true_pattern(rule.when), salience=base + rule.salience),
                                _advice_action(rule), rule.id, order))
-        # A rule stops waiting once any of its top-level answers already rules it out.
-        ruled_out = tuple(NOT(false_pattern(c)) for c in rule.when.conditions
-                          if isinstance(c, AnswerIn) or (isinstance(c, Not) and isinstance(c.condition, AnswerIn)))
-        for question, context in waits(rule.when):
-            pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))
-            compiled.append(_named(Rule(pattern, salience=base + NEED_OFFSET),
-                                   _need_action(question, rule.id), f"{NEED_PREFIX}{rule.id}:{question}", order))
+        conditions = rule.when.conditions
+        for k, condition in enumerate(conditions):
+            # A rule stops waiting once a later top-level answer already rules it out; earlier
+            # conditions must hold anyway, so guarding them again would only add nodes.
+            ruled_out = tuple(NOT(false_pattern(c)) for c in conditions[k + 1:] if isinstance(c, AnswerIn)
+                              or (isinstance(c, Not) and isinstance(c.condition, AnswerIn)))
+            earlier = tuple(true_pattern(c) for c in conditions[:k])
+            for question, context in waits(condition, earlier):
+                pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))
+                compiled.append(_named(Rule(pattern, salience=base + NEED_OFFSET), _need_action(question, rule.id),
+                                       f"{NEED_PREFIX}{rule.id}:{question}", order))
     for order, question in enumerate(kb.questions):
         pattern = AND(EXISTS(Wanted(question=question)), NOT(answer_class(question)()))
         compiled.append(_named(Rule(pattern, salience=ASK_SALIENCE), _ask_action(question),
