@@ -79,12 +79,17 @@ class ClipsAdvice:
             base = -STRATUM_STEP * level[rule.id]
             build(f"(defrule r{i} (declare (salience {base + rule.salience})) "
                   f"{' '.join(map(holds, rule.when.conditions))} => (py-advise \"{rule.id}\"))")
-            ruled_out = [f"(not {fails(c)})" for c in rule.when.conditions
-                         if isinstance(c, AnswerIn) or (isinstance(c, Not) and isinstance(c.condition, AnswerIn))]
-            for k, (question, context) in enumerate(waits(rule.when)):
-                build(f"(defrule n{i}-{k} (declare (salience {base + NEED_OFFSET})) "
-                      f"{' '.join(context)} {' '.join(ruled_out)} (not (a-{question})) "
-                      f"=> (py-need \"{question}\" \"{rule.id}\"))")
+            conditions = rule.when.conditions
+            need = 0
+            for k, condition in enumerate(conditions):
+                # The same shape as compile.py: guard only against later answers ruling the rule out.
+                ruled_out = [f"(not {fails(c)})" for c in conditions[k + 1:] if isinstance(c, AnswerIn)
+                             or (isinstance(c, Not) and isinstance(c.condition, AnswerIn))]
+                for question, context in waits(condition, tuple(holds(c) for c in conditions[:k])):
+                    build(f"(defrule n{i}-{need} (declare (salience {base + NEED_OFFSET})) "
+                          f"{' '.join(context)} {' '.join(ruled_out)} (not (a-{question})) "
+                          f"=> (py-need \"{question}\" \"{rule.id}\"))")
+                    need += 1
         for i, question in enumerate(kb.questions):
             build(f"(defrule q{i} (declare (salience {ASK_SALIENCE})) (exists (wanted (question {question}))) "
                   f"(not (a-{question})) => (py-ask \"{question}\"))")
