@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any, NoReturn
@@ -216,6 +215,8 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
     except KnowledgeError as exc:
         problems, summary = exc.problems, ""
     if fmt == "json":
+        import json
+
         click.echo(json.dumps([p.as_json() for p in problems], indent=2))
     else:
         for problem in problems:
@@ -279,6 +280,8 @@ def list_rules(knowledge: tuple[str, ...], fmt: str) -> None:
 
     rows = rule_rows(_load(knowledge))
     if fmt == "json":
+        import json
+
         click.echo(json.dumps(rows, indent=2))
     else:
         click.echo(tabulate(rows, headers="keys"))
