@@ -228,3 +228,38 @@ def test_any_answers_give_a_result_or_an_answer_error(answers):
         assert str(exc)
     else:
         assert outcome.verdict in KB.verdicts
+
+
+def test_an_unreadable_file_is_reported_not_raised(runner, tiny_kb, monkeypatch):
+    # As root every file is readable, so the refusal the operating system would give is simulated.
+    real = Path.read_bytes
+
+    def refuse(path):
+        if path.name == "kb.yaml":
+            raise PermissionError(13, "Permission denied")
+        return real(path)
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert validate(runner, tiny_kb) == (1, f"{tiny_kb / 'kb.yaml'}: error: cannot read the file: Permission denied\n")
+
+
+def test_rules_test_shows_progress_when_stderr_is_a_terminal(tmp_path):
+    import pty
+
+    leader, follower = pty.openpty()
+    command = Path(sys.executable).parent / "offercoach"
+    done = subprocess.run([str(command), "rules", "test"], stdout=subprocess.PIPE, stderr=follower, check=False,
+                          cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "OFFERCOACH_KNOWLEDGE"})
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0
+    assert b"\r1/21 scenarios" in shown and b"\r21/21 scenarios" in shown
+    assert b"/21 scenarios" not in done.stdout
