@@ -184,7 +184,7 @@ def how_text(kb: KnowledgeBase, node: HowNode, markdown: bool = False,
 
 def rule_text(kb: KnowledgeBase, rule: Rule, step: Step | None, result: WhyNot, markdown: bool = False) -> str:
     """What happened to one rule in a consultation: when and on what it fired, or why it did not."""
-    lines = [f"{'## ' if markdown else ''}Rule {rule.id}: {rule.title}", para(f"Why it matters: {rule.rationale}", "  "),
+    lines = [*([f"## Rule {rule.id}: {rule.title}", ""] if markdown else [f"Rule {rule.id}: {rule.title}"]), para(f"Why it matters: {rule.rationale}", "  "),
              para(f"Sources: {sources_line(kb, rule.sources)}", "  ")]
     if step is not None:
         matched = ", ".join(f"{m['answer']}={m['value']}" if "answer" in m else m["fact"] for m in step.matched)
@@ -213,8 +213,8 @@ def why_not_lines(kb: KnowledgeBase, result: WhyNot) -> list[str]:
 
 def why_not_text(kb: KnowledgeBase, result: WhyNot, markdown: bool = False) -> str:
     rule = kb.rules[result.rule]
-    head = f"{'## ' if markdown else ''}Why not rule {rule.id}: {rule.title}"
-    return "\n".join([head, *why_not_lines(kb, result)]) + "\n"
+    head = [f"## Why not rule {rule.id}: {rule.title}", ""] if markdown else [f"Why not rule {rule.id}: {rule.title}"]
+    return "\n".join([*head, *why_not_lines(kb, result)]) + "\n"
 
 
 def answers_phrase(answers: list[tuple[str, str]]) -> str:

@@ -283,3 +283,13 @@ def test_saving_leaves_no_temporary_files(runner, tmp_path):
     saved = tmp_path / "advice.json"
     runner.invoke(main, ["consult", "--save", str(saved), *HONOUR, "--no-input"])
     assert os.listdir(tmp_path) == ["advice.json"]
+
+
+def test_explanations_in_markdown(runner, tmp_path):
+    path = transcript(runner, tmp_path, *HONOUR)
+    why_not = explain(runner, path, "--why-not", "heed-the-mismatch", "--format", "markdown")
+    assert why_not.stdout.startswith("## Why not rule heed-the-mismatch: Treat a mismatch as a warning sign\n\n"
+                                     "It did not fire. It needs every condition to hold:\n  - fails: situation is ")
+    how = explain(runner, path, "--format", "markdown")
+    assert how.stdout.startswith("## How offercoach reached the verdict 'honour_commitment': Keep your word\n\n"
+                                 "- because rule keep-your-word (step 9): Keep the commitment you made\n")
