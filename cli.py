@@ -162,7 +162,7 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
       offercoach explain advice.json --why-not withdraw-with-a-full-explanation
     """
     from .engine import english
-    from .engine.errors import UsageError
+    from .engine.errors import AnswerError, InferenceError, KnowledgeError, UsageError
     from .engine.report import explanation
     from .engine.transcript import outcome_to_explain, read_transcript
 
@@ -173,8 +173,12 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
     try:
         outcome, notes = outcome_to_explain(read_transcript(transcript), kb, transcript)
         text = explanation(kb, outcome, fmt, recommendation=recommendation, rule=rule_id, why_not=why_not_id)
-    except UsageError as exc:
+    except (UsageError, AnswerError) as exc:
         _fail(f"offercoach: {exc}", EXIT_USAGE)
+    except KnowledgeError as exc:  # re-running the answers on changed knowledge reached no verdict
+        _fail(str(exc), EXIT_KNOWLEDGE)
+    except InferenceError as exc:
+        _fail(f"offercoach: {exc}", EXIT_KNOWLEDGE)
     for note in notes:
         click.echo(note, err=True)
     click.echo(text, nl=False)

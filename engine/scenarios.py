@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .consult import check_answer, consult
-from .errors import AnswerError, KnowledgeError, Problem
+from .errors import AnswerError, InferenceError, KnowledgeError, Problem
 from .knowledge import KnowledgeBase, Where
 from .load import layer_dirs, nearest
 from .yaml_source import LocatedDict, LocatedList, read_yaml
@@ -109,7 +109,10 @@ def _as_list(value: Any) -> list[Any]:
 
 def run_scenario(kb: KnowledgeBase, scenario: Scenario) -> Result:
     """Consult `kb` with the scenario's answers and compare with what it expects."""
-    outcome = consult(kb, scenario.answers, None, lambda _: None)
+    try:
+        outcome = consult(kb, scenario.answers, None, lambda _: None)
+    except (KnowledgeError, InferenceError) as exc:
+        return Result(scenario, [f"the consultation failed: {str(exc).splitlines()[0]}"], set())
     fired = [s.rule for s in outcome.trace.steps]
     recs = [r for r, _ in outcome.recommendations]
     asked = [a.question for a in outcome.trace.asked]

@@ -293,3 +293,17 @@ def test_explanations_in_markdown(runner, tmp_path):
     how = explain(runner, path, "--format", "markdown")
     assert how.stdout.startswith("## How offercoach reached the verdict 'honour_commitment': Keep your word\n\n"
                                  "- because rule keep-your-word (step 9): Keep the commitment you made\n")
+
+
+def test_changed_knowledge_that_no_longer_reaches_a_verdict_is_a_knowledge_error(runner, tmp_path):
+    mine = tmp_path / "mine"
+    shutil.copytree(BUILT_IN, mine)
+    path = transcript(runner, tmp_path, "--knowledge", str(mine), *HONOUR)
+    rules = mine / "rules.yaml"
+    rules.write_text(rules.read_text().replace("      recommend: [keep-your-word]\n      verdict: honour_commitment\n",
+                                               "      recommend: [keep-your-word]\n"))
+    result = explain(runner, path, "--knowledge", str(mine))
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.endswith(
+        f"{mine}: error: no rule proposes a verdict for these answers (situation=accepted_offer_want_out, "
+        "reason=culture_clash, started_job=yes, via_agency=yes, genuine_situation=no)\n")

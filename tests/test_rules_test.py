@@ -99,3 +99,16 @@ def test_an_invalid_knowledge_base_fails_the_run(runner, tiny_kb):
     result = run(runner, tiny_kb)
     assert result.exit_code == 1
     assert "error: rule 'promise': unknown section 's2'" in result.stderr
+
+
+def test_a_scenario_whose_answers_reach_no_verdict_fails_with_the_reason(runner, tiny_kb):
+    kb_file = tiny_kb / "kb.yaml"
+    kb_file.write_text(kb_file.read_text().replace("when: [{answer: situation, one_of: [b, unknown]}]",
+                                                   "when: [{answer: situation, is: unknown}]"))
+    path = scenarios(tiny_kb, "scenarios:\n  - {name: b, answers: {situation: b}, expect: {verdict: honour}}\n")
+    result = run(runner, tiny_kb)
+    assert (result.exit_code, result.stdout) == (1, f"""\
+FAIL  {path}:2: b
+      the consultation failed: {tiny_kb}: error: no rule proposes a verdict for these answers (situation=b)
+0 passed, 1 failed
+""")
