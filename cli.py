@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -101,6 +102,8 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
 
     kb = _load(knowledge)
     save = save or resume
+    if save and not Path(save).resolve().parent.is_dir():  # say so before any question is answered
+        _fail(english.cannot_save(save, "its folder does not exist"), EXIT_USAGE)
 
     def save_progress(trace: Any, answers: dict[str, str]) -> None:
         if save:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -44,7 +45,7 @@ def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
         raise AnswerError(f"unknown question '{question_id}'{nearest(question_id, kb.questions)} "
                           f"(known questions: {', '.join(kb.questions)})")
     if not isinstance(value, str) or value not in question.allowed:
-        shown = value if isinstance(value, str) else repr(value)
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
         shown = shown if len(shown) <= 40 else shown[:37] + "..."
         raise AnswerError(f"'{shown}' is not an allowed answer to '{question_id}'; "
                           f"allowed: {', '.join(question.allowed)}")

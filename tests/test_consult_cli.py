@@ -187,3 +187,10 @@ def test_markdown_output(runner, tiny_kb):
     assert result.stdout == ("# Verdict: Honour\n\n`honour`: Stay.\n\n*Because: b-case, from your answers "
                              "situation=b*\n\n## Recommendations\n\n\n## Your answers\n\n| question | answer |\n"
                              "| --- | --- |\n| situation | b |\n")
+
+
+def test_save_into_a_missing_folder_is_refused_before_any_question(runner, tiny_kb, tmp_path):
+    target = tmp_path / "nowhere" / "advice.json"
+    result = consult(runner, tiny_kb, "--save", str(target), input="a\n")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"offercoach: cannot save the transcript to {target}: its folder does not exist\n"

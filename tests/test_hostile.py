@@ -113,10 +113,10 @@ def test_knowledge_directories_that_cannot_be_used(runner, tmp_path):
 
 
 ANSWER_CASES = {
-    "nested value": ("situation: {a: 1}\n", ("'{'a': 1}' is not an allowed answer to 'situation'; allowed: "
+    "nested value": ("situation: {a: 1}\n", ("'{\"a\": 1}' is not an allowed answer to 'situation'; allowed: "
                                             "declined_offer_want_back, accepted_offer_want_out, weighing_offer, unknown")),
     "number": ("via_agency: 3\n", "'3' is not an allowed answer to 'via_agency'; allowed: yes, no, unknown"),
-    "boolean": ("via_agency: true\n", "'True' is not an allowed answer to 'via_agency'; allowed: yes, no, unknown"),
+    "boolean": ("via_agency: true\n", "'true' is not an allowed answer to 'via_agency'; allowed: yes, no, unknown"),
     "list": ("[situation]\n", ("{path}: the answers file must be a mapping of question id to value, e.g. "
                               "'situation: weighing_offer'")),
     "unknown question": ("situaton: weighing_offer\n", ("unknown question 'situaton'; did you mean 'situation'? "
