@@ -13,15 +13,16 @@ from .yaml_source import read_yaml
 def read_answers_file(path: str) -> dict[str, Any]:
     """The mapping of question id to value in a YAML or JSON file; bare yes/no stay the words yes/no."""
     file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"{path}: no such answers file")
     try:
+        if not file.is_file():
+            raise UsageError(f"{path}: no such answers file")
         if file.suffix == ".json":
             data = json.loads(file.read_text(encoding="utf-8"))
         else:
             data = read_yaml(file)
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the answers file: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"{path}: cannot read the answers file: {reason}") from None
     except json.JSONDecodeError as exc:
         raise AnswerError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
     except KnowledgeError as exc:

@@ -60,10 +60,10 @@ def layer_dirs(layers: list[str]) -> list[Path]:
 
 def knowledge_files(directory: Path) -> list[Path]:
     """The knowledge files of one directory: *.yaml and *.yml directly in it, in name order."""
-    if not directory.is_dir():
-        what = "is not a directory" if directory.exists() else "does not exist"
-        raise KnowledgeError([Problem(str(directory), 0, 0, f"the knowledge directory {what}")])
     try:
+        if not directory.is_dir():
+            what = "is not a directory" if directory.exists() else "does not exist"
+            raise KnowledgeError([Problem(str(directory), 0, 0, f"the knowledge directory {what}")])
         candidates = sorted((p for p in directory.iterdir() if p.suffix in (".yaml", ".yml")), key=lambda p: p.name)
     except OSError as exc:
         raise KnowledgeError([Problem(str(directory), 0, 0, f"cannot list the directory: {exc.strerror}")]) from None

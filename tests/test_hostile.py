@@ -263,3 +263,13 @@ def test_rules_test_shows_progress_when_stderr_is_a_terminal(tmp_path):
     assert done.returncode == 0
     assert b"\r1/21 scenarios" in shown and b"\r21/21 scenarios" in shown
     assert b"/21 scenarios" not in done.stdout
+
+
+def test_names_too_long_for_the_file_system_are_reported(runner):
+    long_name = "a" * 300
+    knowledge_dir = runner.invoke(main, ["rules", "validate", "-k", long_name])
+    assert (knowledge_dir.exit_code, knowledge_dir.stderr) == (
+        1, f"{long_name}: error: cannot list the directory: File name too long\n")
+    answers = runner.invoke(main, ["consult", "--answers", long_name, "--no-input"])
+    assert (answers.exit_code, answers.stderr) == (
+        2, f"offercoach: {long_name}: cannot read the answers file: File name too long\n")
