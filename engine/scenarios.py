@@ -9,7 +9,7 @@ from typing import Any
 from .consult import check_answer, consult
 from .errors import AnswerError, InferenceError, KnowledgeError, Problem
 from .knowledge import KnowledgeBase, Where
-from .load import layer_dirs, nearest
+from .load import knowledge_files, layer_dirs, nearest
 from .yaml_source import LocatedDict, LocatedList, read_yaml
 
 EXPECT_KEYS = ("verdict", "recommend", "not_recommend", "fired", "not_fired", "asked")
@@ -47,8 +47,8 @@ def scenario_files(layers: list[str]) -> list[Path]:
     files: list[Path] = []
     for directory in layer_dirs(layers):
         folder = directory / "scenarios"
-        if folder.is_dir():
-            files += sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+        if folder.is_dir():  # the same rules as for knowledge files: odd entries are reported, not skipped
+            files += knowledge_files(folder)
     return files
 
 
