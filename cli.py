@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -27,14 +29,45 @@ def _layers(knowledge: tuple[str, ...]) -> list[str]:
     return from_env or ["default"]
 
 
-def _load(knowledge: tuple[str, ...]) -> Any:
-    from .engine.errors import KnowledgeError
-    from .engine.load import load_knowledge
+@contextlib.contextmanager
+def _exit_codes() -> Iterator[None]:
+    """Turn the engine's errors into one message on stderr and the contract's exit code."""
+    from .engine.errors import AnswerError, InferenceError, KnowledgeError, UsageError
 
     try:
-        return load_knowledge(_layers(knowledge))
-    except KnowledgeError as exc:
+        yield
+    except (AnswerError, UsageError) as exc:
+        _fail(f"offercoach: {exc}", EXIT_USAGE)
+    except KnowledgeError as exc:  # its lines already start with the file they name
         _fail(str(exc), EXIT_KNOWLEDGE)
+    except InferenceError as exc:
+        _fail(f"offercoach: {exc}", EXIT_KNOWLEDGE)
+
+
+@contextlib.contextmanager
+def _consultation_stops(save: str | None) -> Iterator[None]:
+    """End a consultation that stops early (quit, end of input, Ctrl-C, a failed save) with one message."""
+    from .engine import english
+    from .engine.errors import ConsultationStopped
+
+    try:
+        yield
+    except OSError as exc:  # engine errors are not OSErrors; this is writing the transcript
+        _fail(english.cannot_save(str(save), exc.strerror or str(exc)), EXIT_USAGE)
+    except ConsultationStopped:
+        _fail(english.stopped("stopped at your request", save), 0)
+    except EOFError:
+        _fail("\n" + english.stopped("input ended before the consultation finished", save, no_input_hint=True),
+              EXIT_USAGE)
+    except KeyboardInterrupt:
+        _fail("\n" + english.stopped("interrupted", save), EXIT_INTERRUPTED)
+
+
+def _load(knowledge: tuple[str, ...]) -> Any:
+    from .engine.load import load_knowledge
+
+    with _exit_codes():
+        return load_knowledge(_layers(knowledge))
 
 
 MAX_ANSWER_LINE = 4096  # longer lines are cut here and the rest discarded, bounding memory
@@ -96,7 +129,6 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     from .engine import english
     from .engine.answers import parse_answer_option, read_answers_file
     from .engine.consult import consult as run_consultation
-    from .engine.errors import AnswerError, ConsultationStopped, InferenceError, KnowledgeError, UsageError
     from .engine.report import render, to_json, unfinished_document
     from .engine.transcript import prepare_resume, read_transcript, write_atomic
 
@@ -109,7 +141,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
         if save:
             write_atomic(save, to_json(unfinished_document(kb, trace, answers)))
 
-    try:
+    with _exit_codes(), _consultation_stops(save):
         replay: list[tuple[str, str]] = []
         if resume:
             replay, notes = prepare_resume(read_transcript(resume), kb, resume)
@@ -121,21 +153,6 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
                                    lambda text: click.echo(text, err=True), replay, save_progress)
         if save:
             write_atomic(save, render(kb, outcome, "json"))
-    except (AnswerError, UsageError) as exc:
-        _fail(f"offercoach: {exc}", EXIT_USAGE)
-    except KnowledgeError as exc:
-        _fail(str(exc), EXIT_KNOWLEDGE)
-    except InferenceError as exc:
-        _fail(f"offercoach: {exc}", EXIT_KNOWLEDGE)
-    except OSError as exc:
-        _fail(english.cannot_save(str(save), exc.strerror or str(exc)), EXIT_USAGE)
-    except ConsultationStopped:
-        _fail(english.stopped("stopped at your request", save), 0)
-    except EOFError:
-        _fail("\n" + english.stopped("input ended before the consultation finished", save, no_input_hint=True),
-              EXIT_USAGE)
-    except KeyboardInterrupt:
-        _fail("\n" + english.stopped("interrupted", save), EXIT_INTERRUPTED)
     if any(a.given == "answered" for a in outcome.trace.asked):
         click.echo("", err=True)  # a blank line between the dialogue and the advice
     click.echo(render(kb, outcome, fmt), nl=False)
@@ -165,7 +182,6 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
       offercoach explain advice.json --why-not withdraw-with-a-full-explanation
     """
     from .engine import english
-    from .engine.errors import AnswerError, InferenceError, KnowledgeError, UsageError
     from .engine.report import explanation
     from .engine.transcript import outcome_to_explain, read_transcript
 
@@ -173,15 +189,9 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
     if len(chosen) > 1:
         _fail(english.CHOOSE_ONE_EXPLANATION, EXIT_USAGE)
     kb = _load(knowledge)
-    try:
+    with _exit_codes():  # re-running the answers on changed knowledge can also reach no verdict
         outcome, notes = outcome_to_explain(read_transcript(transcript), kb, transcript)
         text = explanation(kb, outcome, fmt, recommendation=recommendation, rule=rule_id, why_not=why_not_id)
-    except (UsageError, AnswerError) as exc:
-        _fail(f"offercoach: {exc}", EXIT_USAGE)
-    except KnowledgeError as exc:  # re-running the answers on changed knowledge reached no verdict
-        _fail(str(exc), EXIT_KNOWLEDGE)
-    except InferenceError as exc:
-        _fail(f"offercoach: {exc}", EXIT_KNOWLEDGE)
     for note in notes:
         click.echo(note, err=True)
     click.echo(text, nl=False)
@@ -247,14 +257,11 @@ def test_scenarios(knowledge: tuple[str, ...], coverage: bool) -> None:
       offercoach rules test --knowledge default --knowledge ./my-rules --coverage
     """
     from .engine import english
-    from .engine.errors import KnowledgeError
     from .engine.scenarios import read_scenarios, run_scenario, scenario_files, uncovered
 
     kb = _load(knowledge)
-    try:
+    with _exit_codes():
         scenarios = [s for path in scenario_files(_layers(knowledge)) for s in read_scenarios(path, kb)]
-    except KnowledgeError as exc:
-        _fail(str(exc), EXIT_KNOWLEDGE)
     show_progress = sys.stderr.isatty() and len(scenarios) > 20
     results = []
     for n, scenario in enumerate(scenarios, 1):
