@@ -8,7 +8,7 @@ import math
 from .errors import KnowledgeError, Problem
 from .explain import holds
 from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Recommendation, Rule, Where, walk
-from .load import layer_dirs, nearest
+from .load import layers_shown, nearest
 
 
 def _problem(where: Where, message: str, severity: str = "error") -> Problem:
@@ -171,7 +171,7 @@ def check_knowledge(kb: KnowledgeBase) -> None:
     for rec in kb.recommendations.values():
         problems += _check_refs(rec, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
     problems += negation_cycles(kb)
-    where = Where(", ".join(str(d) for d in layer_dirs(kb.layers)), 0, 0)
+    where = Where(layers_shown(kb.layers), 0, 0)
     for kind in ("questions", "rules", "verdicts"):
         if not getattr(kb, kind):
             problems.append(_problem(where, f"the knowledge has no {kind}"))

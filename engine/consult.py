@@ -13,7 +13,7 @@ from .errors import AnswerError, ConsultationStopped, InferenceError, KnowledgeE
 from .experta_layer import RuleFailed
 from .explain import ConditionReport
 from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule
-from .load import layer_dirs, nearest
+from .load import layers_shown, nearest
 from .trace import Asked, Outcome, Trace
 
 MAX_STEPS = 100_000  # firings per run between questions; each rule fires at most once, so far above need
@@ -153,9 +153,8 @@ class Consultation:
         facts = list(engine.facts.values())
         candidates = [(f["id"], f["by"]) for f in facts if isinstance(f, Proposed)]
         if not candidates:
-            where = ", ".join(str(d) for d in layer_dirs(self.kb.layers))
-            shown = ", ".join(f"{q}={v}" for q, v in answers.items()) or "no answers"
-            raise KnowledgeError([Problem(where, 0, 0, f"no rule proposes a verdict for these answers ({shown})")])
+            raise KnowledgeError([Problem(layers_shown(self.kb.layers), 0, 0,
+                                          english.no_verdict(list(answers.items())))])
         order = list(self.kb.verdicts)
         verdict = max((v for v, _ in candidates),
                       key=lambda v: (self.kb.verdicts[v].priority, -order.index(v)))

@@ -221,6 +221,10 @@ def answers_phrase(answers: list[tuple[str, str]]) -> str:
     return ", ".join(f"{q}={v}" for q, v in answers)
 
 
+def no_verdict(answers: list[tuple[str, str]]) -> str:
+    return f"no rule proposes a verdict for these answers ({answers_phrase(answers) or 'no answers'})"
+
+
 def because_line(outcome: Outcome, rules: list[str]) -> str:
     chain, answers = outcome.trace.basis(rules)
     text = f"Because: {', '.join(chain)}"

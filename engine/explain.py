@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .knowledge import AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Rule
+from .knowledge import AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Rule, walk
 from .trace import Step, Trace
 
 
@@ -38,29 +38,17 @@ class ConditionReport:
     facts: list[tuple[str, Step | None]]  # the facts it reads, with the step that concluded them
 
 
-def condition_reports(rule: Rule, answers: dict[str, str], trace: Trace, settled: bool,
-                      before: int | None = None) -> list[ConditionReport]:
-    """Each top-level condition of `rule`, judged on `answers` and the facts concluded before step `before`."""
-    steps = trace.steps if before is None else trace.steps[:before - 1]
-    concluded = {d["fact"]: s for s in reversed(steps) for d in s.declared if "fact" in d}
+def condition_reports(rule: Rule, answers: dict[str, str], trace: Trace, settled: bool) -> list[ConditionReport]:
+    """Each top-level condition of `rule`, judged on `answers` and the facts the trace concluded."""
+    concluded = {d["fact"]: s for s in reversed(trace.steps) for d in s.declared if "fact" in d}
     reports = []
     for cond in rule.when.conditions:
-        inner = list(_leaves(cond))
+        inner = list(walk(cond))
         reports.append(ConditionReport(
             cond, holds(cond, answers, set(concluded), settled),
             [(c.question, answers.get(c.question)) for c in inner if isinstance(c, AnswerIn)],
             [(c.fact, concluded.get(c.fact)) for c in inner if isinstance(c, FactHolds)]))
     return reports
-
-
-def _leaves(cond: Condition) -> Any:
-    if isinstance(cond, (AnswerIn, FactHolds)):
-        yield cond
-    elif isinstance(cond, Not):
-        yield from _leaves(cond.condition)
-    else:
-        for inner in cond.conditions:
-            yield from _leaves(inner)
 
 
 @dataclass

@@ -58,6 +58,11 @@ def layer_dirs(layers: list[str]) -> list[Path]:
     return [BUILT_IN if name == "default" else Path(name) for name in layers]
 
 
+def layers_shown(layers: list[str]) -> str:
+    """The layers' directories, for a problem that belongs to the knowledge as a whole."""
+    return ", ".join(str(d) for d in layer_dirs(layers))
+
+
 def knowledge_files(directory: Path) -> list[Path]:
     """The knowledge files of one directory: *.yaml and *.yml directly in it, in name order."""
     try:
