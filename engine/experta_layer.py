@@ -327,7 +327,6 @@ class Firing:
     rule: str
     matched: list[Any]
     declared: list[Any] = field(default_factory=list)
-    retracted: list[Any] = field(default_factory=list)
 
 
 class TracingEngine(KnowledgeEngine):
@@ -391,7 +390,6 @@ class TracingEngine(KnowledgeEngine):
                 except Exception as exc:
                     raise RuleFailed(firing.rule, exc) from exc
                 firing.declared = list(self.facts.added)
-                firing.retracted = list(self.facts.removed)
                 if self.on_firing is not None:
                     self.on_firing(firing)
         finally:
