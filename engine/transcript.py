@@ -60,7 +60,8 @@ def read_transcript(path: str) -> dict[str, Any]:
     except FileNotFoundError:
         raise UsageError(f"{path}: no such transcript") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read the transcript: {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"{path}: cannot read the transcript: {reason}") from None
     except json.JSONDecodeError as exc:
         raise _bad(path, f"line {exc.lineno}, column {exc.colno}: {exc.msg} (is the file cut short?)") from None
     if not isinstance(doc, dict):
