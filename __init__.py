@@ -1,0 +1,1 @@
+"""offercoach: a rule-based coach for going back on a job offer."""
