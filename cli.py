@@ -129,6 +129,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     from .engine import english
     from .engine.answers import parse_answer_option, read_answers_file
     from .engine.consult import consult as run_consultation
+    from .engine.consult import not_needed
     from .engine.report import render, to_json, unfinished_document
     from .engine.transcript import prepare_resume, read_transcript, write_atomic
 
@@ -137,17 +138,19 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     if save and not Path(save).resolve().parent.is_dir():  # say so before any question is answered
         _fail(english.cannot_save(save, "its folder does not exist"), EXIT_USAGE)
 
+    given: dict[str, Any] = {}  # answers given beforehand: the resumed transcript's unused ones, the file, --answer
+
     def save_progress(trace: Any, answers: dict[str, str]) -> None:
-        if save:
-            write_atomic(save, to_json(unfinished_document(kb, trace, answers)))
+        if save:  # the consultation has checked every given answer before the first one is saved
+            write_atomic(save, to_json(unfinished_document(kb, trace, answers, not_needed(kb, given, answers))))
 
     with _exit_codes(), _consultation_stops(save):
         replay: list[tuple[str, str]] = []
         if resume:
-            replay, notes = prepare_resume(read_transcript(resume), kb, resume)
+            replay, given, notes = prepare_resume(read_transcript(resume), kb, resume)
             for note in [*notes, english.resuming(resume, replay)]:
                 click.echo(note, err=True)
-        given = read_answers_file(answers_file) if answers_file else {}
+        given.update(read_answers_file(answers_file) if answers_file else {})
         given.update(parse_answer_option(text) for text in answer_options)
         outcome = run_consultation(kb, given, None if no_input else _ask_line,
                                    lambda text: click.echo(text, err=True), replay, save_progress)

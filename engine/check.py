@@ -7,8 +7,8 @@ import math
 
 from .errors import KnowledgeError, Problem
 from .explain import holds
-from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Recommendation, Rule, Where, walk
-from .load import layers_shown, nearest
+from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Question, Recommendation, Rule, VerdictIs, Where, walk
+from .load import layers_shown, nearest, wording_label
 
 
 def _problem(where: Where, message: str, severity: str = "error") -> Problem:
@@ -19,6 +19,24 @@ def _check_refs(item: Rule | Recommendation, label: str, kind: str, ids: tuple[s
                 known: dict) -> list[Problem]:
     return [_problem(item.at.get(f"{kind}:{i}", item.where), f"{label}: unknown {kind} '{i}'{nearest(i, known)}")
             for i in ids if i not in known]
+
+
+def _check_answer(kb: KnowledgeBase, label: str, cond: AnswerIn) -> list[Problem]:
+    """An answer condition names a known question and only values it allows."""
+    question = kb.questions.get(cond.question)
+    if question is None:
+        return [_problem(cond.where, f"{label}: unknown question '{cond.question}'"
+                                     f"{nearest(cond.question, kb.questions)}")]
+    return [_problem(cond.where, f"{label}: '{value}' is not an allowed value of question '{question.id}'"
+                                 f"{nearest(value, question.allowed)} (allowed: {', '.join(question.allowed)})")
+            for value in cond.values if value not in question.allowed]
+
+
+def _check_wording(kb: KnowledgeBase, question: Question) -> list[Problem]:
+    """The answer conditions of a question's wording variants, checked as a rule's are."""
+    return [problem for n, variant in enumerate(question.wording, 1) for cond in walk(variant.when)
+            if isinstance(cond, AnswerIn)
+            for problem in _check_answer(kb, wording_label(f"question '{question.id}'", n), cond)]
 
 
 def _check_rule(kb: KnowledgeBase, rule: Rule, concluded: set[str]) -> list[Problem]:
@@ -32,16 +50,7 @@ def _check_rule(kb: KnowledgeBase, rule: Rule, concluded: set[str]) -> list[Prob
         problems.append(_problem(rule.where, f"{label}: 'then' concludes nothing"))
     for cond in walk(rule.when):
         if isinstance(cond, AnswerIn):
-            question = kb.questions.get(cond.question)
-            if question is None:
-                problems.append(_problem(cond.where, f"{label}: unknown question "
-                                         f"'{cond.question}'{nearest(cond.question, kb.questions)}"))
-                continue
-            for value in cond.values:
-                if value not in question.allowed:
-                    problems.append(_problem(cond.where, f"{label}: '{value}' is not an allowed value of "
-                                             f"question '{question.id}'{nearest(value, question.allowed)} "
-                                             f"(allowed: {', '.join(question.allowed)})"))
+            problems += _check_answer(kb, label, cond)
         elif isinstance(cond, FactHolds):
             if cond.fact not in kb.facts:
                 problems.append(_problem(cond.where, f"{label}: unknown fact '{cond.fact}'"
@@ -49,6 +58,10 @@ def _check_rule(kb: KnowledgeBase, rule: Rule, concluded: set[str]) -> list[Prob
             elif cond.fact not in concluded:
                 problems.append(_problem(cond.where, f"{label}: can never fire: no rule concludes "
                                          f"fact '{cond.fact}'"))
+        elif isinstance(cond, VerdictIs):
+            problems += [_problem(at, f"{label}: unknown verdict '{v}'{nearest(v, kb.verdicts)}")
+                         for v, at in zip(cond.verdicts, cond.at or (cond.where,) * len(cond.verdicts))
+                         if v not in kb.verdicts]
     return problems
 
 
@@ -91,13 +104,15 @@ def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
     leaves = list(walk(rule.when))
     questions = sorted({c.question for c in leaves if isinstance(c, AnswerIn)})
     facts = sorted({c.fact for c in leaves if isinstance(c, FactHolds)} & reachable)
-    choices = [kb.questions[q].allowed for q in questions] + [[True, False]] * len(facts)
+    # The chosen verdict may be any verdict of the knowledge; which ones rules propose is a warning's business.
+    verdicts: list[str | None] = list(kb.verdicts) if rule.reads_verdict() else [None]
+    choices = [kb.questions[q].allowed for q in questions] + [[True, False]] * len(facts) + [verdicts]
     if math.prod(len(c) for c in choices) > MAX_COMBINATIONS:
         return True
     for combination in itertools.product(*choices):
         answers = dict(zip(questions, combination))
-        held = {f for f, on in zip(facts, combination[len(questions):]) if on}
-        if holds(rule.when, answers, held, settled=True):
+        held = {f for f, on in zip(facts, combination[len(questions):-1]) if on}
+        if holds(rule.when, answers, held, settled=True, verdict=combination[-1]):
             return True
     return False
 
@@ -137,6 +152,7 @@ def unmatchable_rules(kb: KnowledgeBase) -> list[Problem]:
 def unreachable_conclusions(kb: KnowledgeBase) -> list[Problem]:
     """Recommendations and verdicts that no rule able to fire gives."""
     fireable, _ = reachable_facts(kb)
+    fireable -= {rule.id for rule, _ in _unproposed(kb, fireable)}
     given = {r for rule in kb.rules.values() if rule.id in fireable for r in rule.recommend}
     proposed = {rule.verdict for rule in kb.rules.values() if rule.id in fireable}
     return [_problem(item.where, f"{kind} '{item.id}' is never given: no rule that can fire "
@@ -144,6 +160,22 @@ def unreachable_conclusions(kb: KnowledgeBase) -> list[Problem]:
             for kind, table, reached in (("recommendation", kb.recommendations, given),
                                          ("verdict", kb.verdicts, proposed))
             for item in table.values() if item.id not in reached]
+
+
+def _unproposed(kb: KnowledgeBase, fireable: set[str]) -> list[tuple[Rule, VerdictIs]]:
+    """Each verdict condition listing only verdicts that no rule able to fire proposes, with its rule."""
+    proposed = {rule.verdict for rule in kb.rules.values() if rule.id in fireable}
+    return [(rule, cond) for rule in kb.rules.values() for cond in rule.when.conditions
+            if isinstance(cond, VerdictIs) and not proposed & set(cond.verdicts)]
+
+
+def unproposed_verdicts(kb: KnowledgeBase) -> list[Problem]:
+    """Rules that wait for a verdict no rule able to fire proposes, so they never fire."""
+    fireable, _ = reachable_facts(kb)
+    return [_problem(cond.where, f"rule '{rule.id}' never fires: it needs the verdict to be "
+                                 f"{' or '.join(cond.verdicts)}, and no rule that can fire proposes "
+                                 f"{'it' if len(cond.verdicts) == 1 else 'any of them'}", "warning")
+            for rule, cond in _unproposed(kb, fireable)]
 
 
 def unread_questions(kb: KnowledgeBase) -> list[Problem]:
@@ -168,6 +200,8 @@ def check_knowledge(kb: KnowledgeBase) -> None:
     concluded = {fact for rule in kb.rules.values() for fact in rule.conclude}
     for rule in kb.rules.values():
         problems += _check_rule(kb, rule, concluded)
+    for question in kb.questions.values():
+        problems += _check_wording(kb, question)
     for rec in kb.recommendations.values():
         problems += _check_refs(rec, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
     problems += negation_cycles(kb)
@@ -183,4 +217,4 @@ def check_knowledge(kb: KnowledgeBase) -> None:
 
 def warnings(kb: KnowledgeBase) -> list[Problem]:
     """What 'rules validate' warns about in a usable knowledge base: dead or unused items."""
-    return sorted(unreachable_conclusions(kb) + unread_questions(kb) + unused_facts(kb))
+    return sorted(unreachable_conclusions(kb) + unproposed_verdicts(kb) + unread_questions(kb) + unused_facts(kb))

@@ -7,7 +7,7 @@ from functools import cache
 from typing import Any
 
 from .experta_layer import AND, EXISTS, NOT, OR, InitialFact, P, Rule, TracingEngine, fact_class
-from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not, walk
+from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not, VerdictIs, walk
 from .knowledge import Rule as KRule
 from .trace import ASK_PREFIX, NEED_PREFIX
 
@@ -31,6 +31,7 @@ def derived_class(fact: str) -> type:
 
 Recommended = fact_class("recommendation")
 Proposed = fact_class("verdict")
+Chosen = fact_class("chosen")  # declared by the consultation once the verdict is resolved, never by a rule
 Wanted = fact_class("wanted")
 
 
@@ -48,6 +49,10 @@ def true_pattern(cond: Condition) -> Any:
         return answer_class(cond.question)(value=P(_member_of(frozenset(cond.values), True)))
     if isinstance(cond, FactHolds):
         return derived_class(cond.fact)()
+    if isinstance(cond, VerdictIs):
+        if len(cond.verdicts) == 1:
+            return Chosen(id=cond.verdicts[0])
+        return Chosen(id=P(_member_of(frozenset(cond.verdicts), True)))
     if isinstance(cond, Not):
         return false_pattern(cond.condition)
     if isinstance(cond, AllOf):
@@ -61,6 +66,8 @@ def false_pattern(cond: Condition) -> Any:
         return answer_class(cond.question)(value=P(_member_of(frozenset(cond.values), False)))
     if isinstance(cond, FactHolds):
         return NOT(derived_class(cond.fact)())
+    if isinstance(cond, VerdictIs):
+        return Chosen(id=P(_member_of(frozenset(cond.verdicts), False)))
     if isinstance(cond, Not):
         return true_pattern(cond.condition)
     if isinstance(cond, AllOf):
@@ -151,7 +158,9 @@ def compile_rules(kb: KnowledgeBase) -> list[Rule]:
             # conditions must hold anyway, so guarding them again would only add nodes.
             ruled_out = tuple(NOT(false_pattern(c)) for c in conditions[k + 1:] if isinstance(c, AnswerIn)
                               or (isinstance(c, Not) and isinstance(c.condition, AnswerIn)))
-            earlier = tuple(true_pattern(c) for c in conditions[:k])
+            # A rule that reads the verdict asks nothing until the verdict is chosen and is one it reads.
+            verdict_gate = tuple(true_pattern(c) for c in conditions[k + 1:] if isinstance(c, VerdictIs))
+            earlier = tuple(true_pattern(c) for c in conditions[:k]) + verdict_gate
             for question, context in waits(condition, earlier):
                 pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))
                 compiled.append(_named(Rule(pattern, salience=base + NEED_OFFSET), _need_action(question, rule.id),

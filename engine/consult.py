@@ -8,7 +8,7 @@ from functools import partial
 from typing import Any
 
 from . import english, explain
-from .compile import AdviceEngine, Proposed, Recommended, Wanted, answer_class
+from .compile import AdviceEngine, Chosen, Proposed, Recommended, Wanted, answer_class
 from .errors import AnswerError, ConsultationStopped, InferenceError, KnowledgeError, Problem
 from .experta_layer import RuleFailed
 from .explain import ConditionReport
@@ -52,6 +52,11 @@ def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
     return value
 
 
+def not_needed(kb: KnowledgeBase, given: dict[str, str], answers: dict[str, str]) -> dict[str, str]:
+    """The answers given beforehand that the consultation has not used, in the knowledge's question order."""
+    return {q: given[q] for q in kb.questions if q in given and q not in answers}
+
+
 class _Back(Exception):
     """The person asked to undo their previous answer."""
 
@@ -72,10 +77,13 @@ class Consultation:
     def run(self) -> Outcome:
         while True:
             try:
-                return self._run_once()
+                outcome = self._run_once()
             except _Back:
                 if self.typed:
                     self.typed.pop()
+                continue
+            outcome.not_needed = not_needed(self.kb, self.given, outcome.answers)
+            return outcome
 
     def _run_once(self) -> Outcome:
         engine = engine_for(self.kb)
@@ -84,10 +92,17 @@ class Consultation:
         engine.reset()
         answers: dict[str, str] = {}
         typed = dict(self.typed)
+        verdict: str | None = None
+        candidates: list[tuple[str, str]] = []
         while True:
             self._settle(engine)
             if engine.asking is None:
-                break
+                if verdict is not None:
+                    break
+                # Settled: choose the verdict once, then run on for the rules that read it (they only recommend).
+                verdict, candidates = self._choose(engine, answers)
+                engine.declare(Chosen(id=verdict))
+                continue
             question, engine.asking = self.kb.questions[engine.asking], None
             waiting = self._waiting(engine, question.id)
             if question.id in self.given:
@@ -97,8 +112,8 @@ class Consultation:
             elif self.ask is None:
                 value, how = UNKNOWN, "unanswered"
             else:
-                value = self._prompt(question, len(answers) + 1,
-                                     partial(explain.waiting_reports, self.kb, waiting, answers, trace))
+                value = self._prompt(question, len(answers) + 1, answers,
+                                     partial(explain.waiting_reports, self.kb, waiting, answers, trace, verdict))
                 how = "answered"
                 self.typed.append((question.id, value))
             answers[question.id] = value
@@ -106,7 +121,8 @@ class Consultation:
             engine.declare(answer_class(question.id)(value=value))
             if self.on_answer is not None:
                 self.on_answer(trace, answers)
-        return self._outcome(engine, trace, answers)
+        assert verdict is not None
+        return self._outcome(engine, trace, answers, verdict, candidates)
 
     @staticmethod
     def _settle(engine: AdviceEngine) -> None:
@@ -124,10 +140,10 @@ class Consultation:
         rules = {f["rule"] for f in engine.facts.values() if isinstance(f, Wanted) and f["question"] == question}
         return [r for r in self.kb.rules if r in rules]
 
-    def _prompt(self, question: Question, number: int,
+    def _prompt(self, question: Question, number: int, answers: dict[str, str],
                 waiting: Callable[[], list[tuple[Rule, list[ConditionReport]]]]) -> str:
         assert self.ask is not None
-        self.say(english.question_block(question, number))
+        self.say(english.question_block(question, number, answers))
         while True:
             raw = self.ask(english.prompt(question)).strip()
             word = raw.lower()
@@ -139,7 +155,7 @@ class Consultation:
                 self.say(english.NOTHING_TO_UNDO)
                 continue
             if word in ("help", "?"):
-                self.say(english.question_help(question))
+                self.say(english.question_help(question, answers))
                 continue
             if word == "why":
                 self.say(english.why_asked(self.kb, question, waiting()))
@@ -149,15 +165,20 @@ class Consultation:
                 return value
             self.say(english.not_allowed(question, raw))
 
-    def _outcome(self, engine: AdviceEngine, trace: Trace, answers: dict[str, str]) -> Outcome:
-        facts = list(engine.facts.values())
-        candidates = [(f["id"], f["by"]) for f in facts if isinstance(f, Proposed)]
+    def _choose(self, engine: AdviceEngine, answers: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+        """The winning verdict among the candidates proposed so far, and those candidates."""
+        candidates = [(f["id"], f["by"]) for f in engine.facts.values() if isinstance(f, Proposed)]
         if not candidates:
             raise KnowledgeError([Problem(layers_shown(self.kb.layers), 0, 0,
                                           english.no_verdict(list(answers.items())))])
         order = list(self.kb.verdicts)
         verdict = max((v for v, _ in candidates),
                       key=lambda v: (self.kb.verdicts[v].priority, -order.index(v)))
+        return verdict, candidates
+
+    def _outcome(self, engine: AdviceEngine, trace: Trace, answers: dict[str, str], verdict: str,
+                 candidates: list[tuple[str, str]]) -> Outcome:
+        facts = list(engine.facts.values())
         recs: dict[str, list[str]] = {}
         for f in facts:
             if isinstance(f, Recommended):
@@ -165,8 +186,12 @@ class Consultation:
         rec_order = list(self.kb.recommendations)
         ranked = sorted(recs.items(), key=lambda item: (-self.kb.recommendations[item[0]].priority,
                                                         rec_order.index(item[0])))
-        return Outcome(verdict, [r for v, r in candidates if v == verdict], candidates, ranked,
-                       answers, [a.question for a in trace.asked if a.given == "unanswered"], trace)
+        because = [r for v, r in candidates if v == verdict]
+        # The first rule, in knowledge order, that proposed the winner and gave its words for this case:
+        # writing order lets a coach rank the cases, whatever order the questions were answered in.
+        summary = next((r.summary for r in self.kb.rules.values() if r.id in because and r.summary), None)
+        return Outcome(verdict, because, candidates, ranked,
+                       answers, [a.question for a in trace.asked if a.given == "unanswered"], trace, summary=summary)
 
 
 def consult(kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say,

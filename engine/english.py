@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import difflib
 import textwrap
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from .explain import ConditionReport, HowNode, WhyNot
-from .knowledge import UNKNOWN, AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Question, Rule, walk
+from .explain import ConditionReport, HowNode, WhyNot, holds
+from .knowledge import (
+    UNKNOWN,
+    AllOf,
+    AnswerIn,
+    Condition,
+    FactHolds,
+    KnowledgeBase,
+    Not,
+    Question,
+    Rule,
+    VerdictIs,
+    walk,
+)
 from .trace import Outcome, Step
 
 if TYPE_CHECKING:
@@ -30,7 +43,18 @@ def choices(question: Question) -> list[tuple[str, str]]:
     return [*question.values.items(), (UNKNOWN, UNKNOWN_MEANING)]
 
 
-def question_block(question: Question, number: int) -> str:
+def worded(question: Question, answers: dict[str, str]) -> Question:
+    """`question` as put to the person: in its first wording whose conditions hold on `answers`, else as written."""
+    for variant in question.wording:
+        if holds(variant.when, answers, set(), settled=False):  # a question not answered yet leaves it open
+            return replace(question, prompt=variant.prompt or question.prompt, help=variant.help or question.help,
+                           values={**question.values, **variant.values})
+    return question
+
+
+def question_block(question: Question, number: int, answers: dict[str, str]) -> str:
+    """The question as shown at the prompt, worded for the `answers` given so far."""
+    question = worded(question, answers)
     width = max(len(v) for v, _ in choices(question))
     lines = [f"Question {number}: {question.prompt}", para(question.help, "  ")]
     lines += [f"  {i}. {value.ljust(width)}  {meaning}" for i, (value, meaning) in enumerate(choices(question), 1)]
@@ -57,7 +81,9 @@ def not_allowed(question: Question, raw: str) -> str:
             f"(or their numbers 1-{len(question.allowed)}).")
 
 
-def question_help(question: Question) -> str:
+def question_help(question: Question, answers: dict[str, str]) -> str:
+    """What 'help' shows at the prompt, worded for the `answers` given so far."""
+    question = worded(question, answers)
     lines = [question.help, "Allowed answers:"]
     lines += [f"  {value}: {meaning}" for value, meaning in choices(question)]
     return "\n".join(lines)
@@ -76,6 +102,10 @@ def condition_text(kb: KnowledgeBase, cond: Condition) -> str:
     if isinstance(cond, FactHolds):
         meaning = kb.facts[cond.fact].meaning if cond.fact in kb.facts else "no longer in the knowledge"
         return f"{cond.fact} ({meaning.rstrip('.')})"
+    if isinstance(cond, VerdictIs):
+        if len(cond.verdicts) == 1:
+            return f"the verdict is {cond.verdicts[0]}"
+        return f"the verdict is one of {', '.join(cond.verdicts)}"
     if isinstance(cond, Not):
         return f"not ({condition_text(kb, cond.condition)})"
     joined = "; ".join(condition_text(kb, c) for c in cond.conditions)
@@ -84,6 +114,8 @@ def condition_text(kb: KnowledgeBase, cond: Condition) -> str:
 
 def evidence(kb: KnowledgeBase, report: ConditionReport, settled: bool, asking: str | None = None) -> str:
     """The recorded values a condition was tested against, in words."""
+    if isinstance(report.condition, VerdictIs):
+        return "no verdict chosen yet" if report.verdict is None else f"the verdict was {report.verdict}"
     parts = []
     for question, value in report.answers:
         if question == asking:
@@ -160,8 +192,12 @@ def _how_lines(kb: KnowledgeBase, node: HowNode, depth: int, markdown: bool) -> 
         if node.id in kb.rules:
             rule = kb.rules[node.id]
             lines += [para(rule.rationale, inner), para(f"Sources: {sources_line(kb, rule.sources)}", inner)]
+            if rule.summary:
+                lines.append(para(f"In this case: {rule.summary}", inner))
     elif node.kind == "fact":
         lines = [para(f"using fact {node.id}: {_title(kb, 'fact', node.id)}", inner, first)]
+    elif node.kind == "verdict":
+        lines = [para(f"using the verdict {node.id} ({_title(kb, 'verdict', node.id)})", inner, first)]
     else:
         lines = [para(f"using your answer {node.id}={node.value}", inner, first)]
     for child in node.children:
@@ -182,19 +218,22 @@ def how_text(kb: KnowledgeBase, node: HowNode, markdown: bool = False,
     return "\n".join(lines) + "\n"
 
 
-def rule_text(kb: KnowledgeBase, rule: Rule, step: Step | None, result: WhyNot, markdown: bool = False) -> str:
+def rule_text(kb: KnowledgeBase, rule: Rule, step: Step | None, result: WhyNot, markdown: bool = False,
+              given: dict[str, str] | None = None) -> str:
     """What happened to one rule in a consultation: when and on what it fired, or why it did not."""
     lines = [*([f"## Rule {rule.id}: {rule.title}", ""] if markdown else [f"Rule {rule.id}: {rule.title}"]), para(f"Why it matters: {rule.rationale}", "  "),
              para(f"Sources: {sources_line(kb, rule.sources)}", "  ")]
     if step is not None:
-        matched = ", ".join(f"{m['answer']}={m['value']}" if "answer" in m else m["fact"] for m in step.matched)
+        matched = ", ".join(f"{m['answer']}={m['value']}" if "answer" in m else
+                            f"the verdict {m['verdict']}" if "verdict" in m else m["fact"] for m in step.matched)
         declared = ", ".join(f"{kind} {value}" for d in step.declared for kind, value in d.items())
         lines += [f"It fired at step {step.step}, on {matched or 'no facts'}.", para(f"It concluded: {declared}.", "")]
         return "\n".join(lines) + "\n"
-    return "\n".join(lines + why_not_lines(kb, result)) + "\n"
+    return "\n".join(lines + why_not_lines(kb, result, given)) + "\n"
 
 
-def why_not_lines(kb: KnowledgeBase, result: WhyNot) -> list[str]:
+def why_not_lines(kb: KnowledgeBase, result: WhyNot, given: dict[str, str] | None = None) -> list[str]:
+    """Each condition judged, and why each question never asked was not needed; `given`: answers not needed."""
     if result.fired_at is not None:
         return [f"It did fire, at step {result.fired_at}."]
     lines = ["It did not fire. It needs every condition to hold:"]
@@ -205,16 +244,21 @@ def why_not_lines(kb: KnowledgeBase, result: WhyNot) -> list[str]:
             reason = "the consultation ended before any rule needed it"
         elif gap.how == "earlier":
             reason = f"this rule needs it only once the conditions before it hold, and this did not: {blockers}"
+        elif gap.how == "verdict":
+            reason = f"this rule needs it only once its verdict is chosen, and another was: {blockers}"
         else:
             reason = f"this rule was already ruled out by: {blockers}"
-        lines.append(para(f"'{gap.question}' was never asked: {reason}.", "  "))
+        unused = f" (you gave {gap.question}={given[gap.question]} beforehand; it was not needed)" \
+            if given and gap.question in given else ""
+        lines.append(para(f"'{gap.question}' was never asked{unused}: {reason}.", "  "))
     return lines
 
 
-def why_not_text(kb: KnowledgeBase, result: WhyNot, markdown: bool = False) -> str:
+def why_not_text(kb: KnowledgeBase, result: WhyNot, markdown: bool = False,
+                 given: dict[str, str] | None = None) -> str:
     rule = kb.rules[result.rule]
     head = [f"## Why not rule {rule.id}: {rule.title}", ""] if markdown else [f"Why not rule {rule.id}: {rule.title}"]
-    return "\n".join([*head, *why_not_lines(kb, result)]) + "\n"
+    return "\n".join([*head, *why_not_lines(kb, result, given)]) + "\n"
 
 
 def answers_phrase(answers: list[tuple[str, str]]) -> str:
@@ -231,10 +275,23 @@ def because_line(outcome: Outcome, rules: list[str]) -> str:
     return f"{text}, from your answers {answers_phrase(answers)}" if answers else text
 
 
+def verdict_summary(kb: KnowledgeBase, outcome: Outcome) -> str:
+    """What the verdict says: in this case's words if a rule that proposed it gave them, else its own summary."""
+    return outcome.summary or kb.verdicts[outcome.verdict].summary
+
+
+def not_needed_line(not_needed: dict[str, str]) -> str:
+    """The answers given beforehand that no question asked for, so the person knows they were not used."""
+    them = "it" if len(not_needed) == 1 else "them"
+    return (f"Not needed for this advice: {answers_phrase(list(not_needed.items()))} (given beforehand; "
+            f"the questions asked settled the advice without {them}).")
+
+
 def result_text(kb: KnowledgeBase, outcome: Outcome) -> str:
     verdict = kb.verdicts[outcome.verdict]
-    lines = [f"Verdict: {verdict.title} ({verdict.id})", para(verdict.summary, "  "),
-             para(because_line(outcome, outcome.verdict_because), "  "), "",
+    lines = [f"Verdict: {verdict.title} ({verdict.id})", para(verdict_summary(kb, outcome), "  "),
+             para(because_line(outcome, outcome.verdict_because), "  "),
+             *([para(not_needed_line(outcome.not_needed), "  ")] if outcome.not_needed else []), "",
              "Recommendations, most important first:"]
     for n, (rec_id, rules) in enumerate(outcome.recommendations, 1):
         rec = kb.recommendations[rec_id]
@@ -247,7 +304,7 @@ def result_text(kb: KnowledgeBase, outcome: Outcome) -> str:
 
 def result_markdown(kb: KnowledgeBase, outcome: Outcome) -> str:
     verdict = kb.verdicts[outcome.verdict]
-    lines = [f"# Verdict: {verdict.title}", "", f"`{verdict.id}`: {verdict.summary}", "",
+    lines = [f"# Verdict: {verdict.title}", "", f"`{verdict.id}`: {verdict_summary(kb, outcome)}", "",
              f"*{because_line(outcome, outcome.verdict_because)}*", "", "## Recommendations", ""]
     for n, (rec_id, rules) in enumerate(outcome.recommendations, 1):
         rec = kb.recommendations[rec_id]
@@ -257,6 +314,8 @@ def result_markdown(kb: KnowledgeBase, outcome: Outcome) -> str:
     lines += [f"| {q} | {v} |" for q, v in outcome.answers.items()]
     if outcome.unanswered:
         lines += ["", f"Taken as unknown: {', '.join(outcome.unanswered)}"]
+    if outcome.not_needed:
+        lines += ["", not_needed_line(outcome.not_needed)]
     return "\n".join(lines) + "\n"
 
 
@@ -330,7 +389,22 @@ def _concludes(kb: KnowledgeBase, rule: Rule) -> list[str]:
     out = [f"fact {f}: {_title(kb, 'fact', f)}" for f in rule.conclude]
     out += [f"recommendation {r}: {_title(kb, 'recommendation', r)}" for r in rule.recommend]
     out += [f"verdict {rule.verdict}: {_title(kb, 'verdict', rule.verdict)} (a candidate)"] if rule.verdict else []
+    out += [f"in this case the verdict says: {rule.summary}"] if rule.summary else []
     return [para(line, "      ", first="    - ") for line in out]
+
+
+def _wording_lines(kb: KnowledgeBase, question: Question) -> list[str]:
+    """A question's other wordings for 'rules show', each with the answers that choose it."""
+    if not question.wording:
+        return []
+    lines = ["  Worded otherwise when the answers so far fit (the first that fits is used):"]
+    for n, variant in enumerate(question.wording, 1):
+        fits = " and ".join(condition_text(kb, c) for c in variant.when.conditions) or "always"
+        lines.append(para(f"{n}. when {fits}:", "       ", first="    "))
+        shown = [("prompt", variant.prompt), ("help", variant.help),
+                 *((f"meaning of {value}", meaning) for value, meaning in variant.values.items())]
+        lines += [para(f"{key}: {text}", "         ", first="       ") for key, text in shown if text]
+    return lines
 
 
 def show_item(kb: KnowledgeBase, kind: str, item_id: str, source_text: str) -> str:
@@ -348,6 +422,7 @@ def show_item(kb: KnowledgeBase, kind: str, item_id: str, source_text: str) -> s
         users = [r.id for r in kb.rules.values()
                  if any(isinstance(c, AnswerIn) and c.question == item_id for c in walk(r.when))]
         lines += [f"  Allowed answers: {', '.join(item.allowed)}", f"  Read by: {', '.join(users) or 'no rule'}"]
+        lines += _wording_lines(kb, item)
     elif kind == "facts":
         lines += [f"  Concluded by: {', '.join(r.id for r in kb.producers(item_id)) or 'no rule'}",
                   "  Read by: " + (", ".join(r.id for r in kb.rules.values() if any(
@@ -358,6 +433,9 @@ def show_item(kb: KnowledgeBase, kind: str, item_id: str, source_text: str) -> s
     elif kind == "verdicts":
         lines += [f"  Priority: {item.priority}",
                   f"  Proposed by: {', '.join(r.id for r in kb.rules.values() if r.verdict == item_id) or 'no rule'}"]
+        readers = [r.id for r in kb.rules.values()
+                   if any(isinstance(c, VerdictIs) and item_id in c.verdicts for c in r.when.conditions)]
+        lines += [f"  Read by: {', '.join(readers)}"] if readers else []
     return "\n".join(lines) + "\n"
 
 

@@ -5,24 +5,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .knowledge import AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Rule, walk
+from .knowledge import AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Rule, VerdictIs, walk
 from .trace import Step, Trace
 
 
-def holds(cond: Condition, answers: dict[str, str], facts: set[str], settled: bool) -> bool | None:
+def holds(cond: Condition, answers: dict[str, str], facts: set[str], settled: bool,
+          verdict: str | None = None) -> bool | None:
     """Whether `cond` holds: True, False, or None while still open.
 
-    Unanswered questions are open; an absent fact is false once the consultation is `settled`.
+    Unanswered questions are open; an absent fact is false once the consultation is `settled`;
+    a verdict condition is open until the `verdict` is chosen.
     """
     if isinstance(cond, AnswerIn):
         value = answers.get(cond.question)
         return None if value is None else value in cond.values
     if isinstance(cond, FactHolds):
         return True if cond.fact in facts else (False if settled else None)
+    if isinstance(cond, VerdictIs):
+        return None if verdict is None else verdict in cond.verdicts
     if isinstance(cond, Not):
-        inner = holds(cond.condition, answers, facts, settled)
+        inner = holds(cond.condition, answers, facts, settled, verdict)
         return None if inner is None else not inner
-    results = [holds(c, answers, facts, settled) for c in cond.conditions]
+    results = [holds(c, answers, facts, settled, verdict) for c in cond.conditions]
     if isinstance(cond, AllOf):
         return False if False in results else (True if all(results) else None)
     return True if True in results else (False if all(r is False for r in results) else None)
@@ -36,18 +40,21 @@ class ConditionReport:
     held: bool | None
     answers: list[tuple[str, str | None]]  # the questions it reads, with their answers (None: never asked)
     facts: list[tuple[str, Step | None]]  # the facts it reads, with the step that concluded them
+    verdict: str | None = None  # for a verdict condition, the verdict chosen (None: not chosen yet)
 
 
-def condition_reports(rule: Rule, answers: dict[str, str], trace: Trace, settled: bool) -> list[ConditionReport]:
-    """Each top-level condition of `rule`, judged on `answers` and the facts the trace concluded."""
+def condition_reports(rule: Rule, answers: dict[str, str], trace: Trace, settled: bool,
+                      verdict: str | None = None) -> list[ConditionReport]:
+    """Each top-level condition of `rule`, judged on `answers`, the facts the trace concluded and the chosen `verdict`."""
     concluded = {d["fact"]: s for s in reversed(trace.steps) for d in s.declared if "fact" in d}
     reports = []
     for cond in rule.when.conditions:
         inner = list(walk(cond))
         reports.append(ConditionReport(
-            cond, holds(cond, answers, set(concluded), settled),
+            cond, holds(cond, answers, set(concluded), settled, verdict),
             [(c.question, answers.get(c.question)) for c in inner if isinstance(c, AnswerIn)],
-            [(c.fact, concluded.get(c.fact)) for c in inner if isinstance(c, FactHolds)]))
+            [(c.fact, concluded.get(c.fact)) for c in inner if isinstance(c, FactHolds)],
+            verdict if isinstance(cond, VerdictIs) else None))
     return reports
 
 
@@ -57,7 +64,8 @@ class NotNeeded:
 
     question: str
     blocked_by: list[ConditionReport]
-    how: str  # "earlier": conditions before it did not hold; "ruled out": another condition already failed
+    how: str  # "earlier": conditions before it did not hold; "ruled out": another condition already failed;
+    # "verdict": the rule waits for its verdict, and another was chosen
 
 
 @dataclass
@@ -68,14 +76,17 @@ class WhyNot:
     not_needed: list[NotNeeded] = field(default_factory=list)
 
 
-def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: str) -> WhyNot:
+def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: str,
+            verdict: str | None = None) -> WhyNot:
     """Why `rule_id` did not fire: each condition with its recorded value, and why unasked questions were not needed."""
     rule = kb.rules[rule_id]
     step = trace.fired(rule_id)
-    reports = condition_reports(rule, answers, trace, settled=True)
+    reports = condition_reports(rule, answers, trace, settled=True, verdict=verdict)
     result = WhyNot(rule_id, step.step if step else None, reports)
     if step is not None:
         return result
+    # A rule asks its questions only once its verdict condition holds, wherever that stands in 'when'.
+    other_verdict = [r for r in reports if isinstance(r.condition, VerdictIs) and r.held is False]
     for k, report in enumerate(reports):
         for question, value in report.answers:
             if value is not None or any(n.question == question for n in result.not_needed):
@@ -83,6 +94,8 @@ def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: s
             earlier = [r for r in reports[:k] if r.held is False] or [r for r in reports[:k] if r.held is None]
             if earlier:
                 result.not_needed.append(NotNeeded(question, earlier, "earlier"))
+            elif other_verdict:
+                result.not_needed.append(NotNeeded(question, other_verdict, "verdict"))
             else:
                 result.not_needed.append(NotNeeded(question, [r for r in reports if r.held is False], "ruled out"))
     return result
@@ -114,6 +127,9 @@ def _rule_node(trace: Trace, step: Step) -> HowNode:
     for fact in step.matched:
         if "answer" in fact:
             node.children.append(HowNode("answer", fact["answer"], value=fact["value"]))
+        elif "verdict" in fact:  # the chosen verdict, which rests on every rule that proposed it
+            node.children.append(HowNode("verdict", fact["verdict"], children=[
+                _rule_node(trace, s) for s in trace.proposers(fact["verdict"], step.step)]))
         else:
             producer = trace.producer(fact, step.step)
             child = HowNode("fact", fact["fact"])
@@ -133,6 +149,7 @@ def how(trace: Trace, kind: str, conclusion: str) -> HowNode:
 
 
 def waiting_reports(kb: KnowledgeBase, rule_ids: list[str], answers: dict[str, str],
-                    trace: Trace) -> list[tuple[Rule, list[ConditionReport]]]:
+                    trace: Trace, verdict: str | None = None) -> list[tuple[Rule, list[ConditionReport]]]:
     """For WHY at a question: each waiting rule with its conditions judged on what is known so far."""
-    return [(kb.rules[r], condition_reports(kb.rules[r], answers, trace, settled=False)) for r in rule_ids]
+    return [(kb.rules[r], condition_reports(kb.rules[r], answers, trace, settled=False, verdict=verdict))
+            for r in rule_ids]

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, walk
+from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, VerdictIs, walk
 
 SHAPES = {"question": ("box", '["{}"]'), "rule": ("ellipse", '("{}")'), "fact": ("note", '[/"{}"/]'),
           "recommendation": ("component", '[["{}"]]'), "verdict": ("doubleoctagon", '{{{{"{}"}}}}')}
 
 
 def edges(kb: KnowledgeBase) -> tuple[list[tuple[str, str]], list[tuple[tuple[str, str], tuple[str, str], bool]]]:
-    """Nodes (kind, id) and edges (from, to, negated): questions and facts into rules, rules into conclusions."""
+    """Nodes (kind, id) and edges (from, to, negated): questions, facts and verdicts read into rules, rules into conclusions."""
     nodes: list[tuple[str, str]] = [("question", q) for q in kb.questions]
     links = []
     for rule in kb.rules.values():
@@ -23,6 +23,8 @@ def edges(kb: KnowledgeBase) -> tuple[list[tuple[str, str]], list[tuple[tuple[st
                 links.append((("question", cond.question), node, id(cond) in negated))
             elif isinstance(cond, FactHolds):
                 links.append((("fact", cond.fact), node, id(cond) in negated))
+            elif isinstance(cond, VerdictIs):  # the chosen verdict, read once it is resolved
+                links += [(("verdict", v), node, False) for v in cond.verdicts]
         links += [(node, ("fact", f), False) for f in rule.conclude]
         links += [(node, ("recommendation", r), False) for r in rule.recommend]
         links += [(node, ("verdict", rule.verdict), False)] if rule.verdict else []

@@ -57,7 +57,16 @@ class AnyOf:
     where: Where = field(compare=False)
 
 
-Condition = AnswerIn | FactHolds | Not | AllOf | AnyOf
+@dataclass(frozen=True)
+class VerdictIs:
+    """Holds once the consultation's verdict is chosen and is one of `verdicts`; top level of 'when' only."""
+
+    verdicts: tuple[str, ...]
+    where: Where = field(compare=False)
+    at: tuple[Where, ...] = field(default=(), compare=False)  # where each listed verdict id is written
+
+
+Condition = AnswerIn | FactHolds | VerdictIs | Not | AllOf | AnyOf
 
 
 def walk(condition: Condition) -> Iterator[Condition]:
@@ -79,12 +88,24 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Wording:
+    """Another prompt, help or value meanings for a question, used when `when` holds on the answers so far."""
+
+    when: AllOf
+    prompt: str | None
+    help: str | None
+    values: dict[str, str]  # some of the question's values with the meaning to show instead
+    where: Where
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     prompt: str
     help: str
     values: dict[str, str]
     where: Where
+    wording: tuple[Wording, ...] = ()  # tried in order; the first whose conditions hold is shown
 
     @property
     def allowed(self) -> list[str]:
@@ -111,6 +132,11 @@ class Rule:
     salience: int
     where: Where
     at: dict[str, Where] = field(default_factory=dict, compare=False)  # where each referenced id is written
+    summary: str | None = None  # what the proposed verdict says in this case; None: the verdict's own summary
+
+    def reads_verdict(self) -> bool:
+        """Whether a condition reads the chosen verdict, so the rule fires only after the verdict is chosen."""
+        return any(isinstance(c, VerdictIs) for c in self.when.conditions)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from .errors import KnowledgeError, Problem
 from .knowledge import (
+    UNKNOWN,
     AllOf,
     AnswerIn,
     AnyOf,
@@ -24,7 +25,10 @@ from .knowledge import (
     Rule,
     Section,
     Verdict,
+    VerdictIs,
     Where,
+    Wording,
+    walk,
 )
 from .yaml_source import LocatedDict, LocatedList, parse_yaml_bytes, read_file_bytes
 
@@ -36,15 +40,17 @@ MAX_CONDITION_DEPTH = 16  # 'not', 'all' and 'any' inside each other; deeper is 
 # kind -> (singular, required keys, optional keys)
 KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     "sections": ("section", ("id", "title", "summary"), ()),
-    "questions": ("question", ("id", "prompt", "help", "values"), ()),
+    "questions": ("question", ("id", "prompt", "help", "values"), ("wording",)),
     "facts": ("fact", ("id", "meaning"), ()),
     "rules": ("rule", ("id", "title", "when", "then", "sources", "rationale"), ("salience",)),
     "recommendations": ("recommendation", ("id", "title", "advice", "sources"), ("priority",)),
     "verdicts": ("verdict", ("id", "title", "summary", "priority"), ()),
 }
-CONDITION_FORMS = ("answer", "is", "one_of", "fact", "not", "all", "any")
-THEN_KEYS = ("conclude", "recommend", "verdict")
+CONDITION_FORMS = ("answer", "is", "one_of", "fact", "verdict", "not", "all", "any")
+THEN_KEYS = ("conclude", "recommend", "verdict", "summary")
 LAYER_KEYS = ("override",)  # and 'disable', which stands alone with 'id'
+WORDING_KEYS = ("when", "prompt", "help", "values")
+RULE_ONLY_FORMS = ("fact", "verdict")  # a wording fits the person's own answers, not what rules made of them
 
 
 def nearest(word: str, known: Any) -> str:
@@ -56,6 +62,11 @@ def nearest(word: str, known: Any) -> str:
 def layer_dirs(layers: list[str]) -> list[Path]:
     """Resolve layer names to directories; the word 'default' names the built-in knowledge."""
     return [BUILT_IN if name == "default" else Path(name) for name in layers]
+
+
+def wording_label(question_label: str, n: int) -> str:
+    """How problems name the `n`th wording variant of a question: "question 'reason', wording 2"."""
+    return f"{question_label}, wording {n}"
 
 
 def layers_shown(layers: list[str]) -> str:
@@ -161,7 +172,7 @@ class _Reader:
             self.report(self.where(item), f"{label}: '{key}' is missing")
         return not missing
 
-    def condition(self, data: Any, label: str, depth: int = 0) -> Condition | None:
+    def condition(self, data: Any, label: str, depth: int = 0, inside: str = "") -> Condition | None:
         if depth > MAX_CONDITION_DEPTH:
             self.report(self.where(data), f"{label}: conditions nested more than {MAX_CONDITION_DEPTH} deep; "
                                           "split the rule")
@@ -187,27 +198,47 @@ class _Reader:
                 return None
             return AnswerIn(question, tuple(values), self.where(data, forms[0]))
         if len(data) != 1:
-            self.report(where, f"{label}: a condition has exactly one of 'answer', 'fact', 'not', 'all', 'any'")
+            self.report(where, f"{label}: a condition has exactly one of 'answer', 'fact', 'verdict', 'not', "
+                               "'all', 'any'")
             return None
         (form, value), = data.items()
         if form == "fact":
             return FactHolds(self.ident(data, "fact", label), self.where(data, "fact"))
+        if form == "verdict":
+            return self.verdict_condition(data, label, inside)
         if form == "not":
-            inner = self.condition(value, label, depth + 1)
+            inner = self.condition(value, label, depth + 1, "not")
             return Not(inner, where) if inner else None
         if form in ("all", "any"):
-            group = self.conditions(value, label, self.where(data, form), depth + 1)
+            group = self.conditions(value, label, self.where(data, form), depth + 1, form)
             if group is None:
                 return None
             return (AllOf if form == "all" else AnyOf)(group, where)
         self.report(where, f"{label}: '{form}' needs 'answer' beside it")
         return None
 
-    def conditions(self, data: Any, label: str, where: Where, depth: int = 0) -> tuple[Condition, ...] | None:
+    def verdict_condition(self, data: LocatedDict, label: str, inside: str) -> VerdictIs | None:
+        """`{verdict: ID}` or `{verdict: [ID, ...]}`, which only the top level of 'when' may hold."""
+        if inside:
+            # The verdict is chosen once, after everything else has settled: only a whole rule can wait for it.
+            self.report(self.where(data), f"{label}: a 'verdict' condition must stand at the top level of 'when', "
+                                          f"not inside '{inside}'")
+            return None
+        value = data["verdict"]
+        ids = [value] if isinstance(value, str) else value
+        if not isinstance(ids, list) or not ids or not all(isinstance(v, str) and ID_PATTERN.match(v) for v in ids):
+            self.report(self.where(data, "verdict"), f"{label}: 'verdict' must be a verdict id or a list of "
+                                                     "verdict ids")
+            return None
+        at = self.positions(data, "verdict")
+        return VerdictIs(tuple(ids), self.where(data, "verdict"), tuple(at[v] for v in ids))
+
+    def conditions(self, data: Any, label: str, where: Where, depth: int = 0,
+                   inside: str = "") -> tuple[Condition, ...] | None:
         if not isinstance(data, list):
             self.report(where, f"{label}: expected a list of conditions")
             return None
-        parsed = [self.condition(c, label, depth) for c in data]
+        parsed = [self.condition(c, label, depth, inside) for c in data]
         return None if None in parsed else tuple(c for c in parsed if c is not None)
 
     # One builder per kind; each returns the item, or None when it cannot be built.
@@ -215,22 +246,86 @@ class _Reader:
         return Section(self.ident(item, "id", label), self.text(item, "title", label),
                        self.text(item, "summary", label), where)
 
-    def question(self, item: LocatedDict, label: str, where: Where) -> Question | None:
+    def meanings(self, item: LocatedDict, label: str, known: dict[str, str] | None = None) -> dict[str, str] | None:
+        """The 'values' of `item`, each value with its meaning; with `known`, only some of those values re-worded."""
         values = item["values"]
         if not isinstance(values, LocatedDict) or not values:
-            self.report(self.where(item, "values"), f"{label}: 'values' must map each allowed value to its meaning")
+            self.report(self.where(item, "values"), f"{label}: 'values' must map " + (
+                "each allowed value to its meaning" if known is None
+                else "some of the question's values to the meaning to show instead"))
             return None
         for value, meaning in values.items():
             at = (values.path, *values.key_at[value])
-            if not ID_PATTERN.match(value):
+            if known is None and not ID_PATTERN.match(value):
                 self.report(at, f"{label}: the value {value!r} must be lower-case words joined by '_' or '-'")
-            elif value == "unknown":
+            elif value == UNKNOWN:
                 self.report(at, f"{label}: 'unknown' is always allowed; do not list it")
+            elif known is not None and value not in known:
+                self.report(at, f"{label}: '{value}' is not a value of this question{nearest(value, known)} "
+                                f"(its values: {', '.join(known)})")
             if not isinstance(meaning, str) or not meaning.strip():
                 self.report(at, f"{label}: the value '{value}' needs a meaning in words")
+        return {k: str(v).strip() for k, v in values.items() if k != UNKNOWN}
+
+    def question(self, item: LocatedDict, label: str, where: Where) -> Question | None:
+        values = self.meanings(item, label)
+        if values is None:
+            return None
         return Question(self.ident(item, "id", label), self.text(item, "prompt", label),
-                        self.text(item, "help", label),
-                        {k: str(v).strip() for k, v in values.items() if k != "unknown"}, where)
+                        self.text(item, "help", label), values, where,
+                        self.wordings(item, label, values) if "wording" in item else ())
+
+    def wordings(self, item: LocatedDict, label: str, values: dict[str, str]) -> tuple[Wording, ...]:
+        """A question's 'wording' list: variants each with 'when' and at least one of 'prompt', 'help', 'values'."""
+        data = item["wording"]
+        if not isinstance(data, LocatedList) or not data:
+            self.report(self.where(item, "wording"), f"{label}: 'wording' must be a list of variants, each with "
+                                                     "'when' and a 'prompt', 'help' or 'values'")
+            return ()
+        variants = []
+        for n, (raw, at) in enumerate(zip(data, data.item_at), 1):
+            here = wording_label(label, n)
+            if not isinstance(raw, LocatedDict):
+                self.report(Where(data.path, *at), f"{here}: a variant must be a mapping such as "
+                                                   "{when: [...], prompt: ...}")
+            elif self.keys(raw, WORDING_KEYS, ("when",), here):
+                if len(raw) == 1:  # only 'when'; a misspelt key was named above
+                    self.report(self.where(raw), f"{here}: give at least one of 'prompt', 'help' or 'values'")
+                    continue
+                variant = self.wording(raw, here, item.get("id"), values)
+                if variant is not None:
+                    variants.append(variant)
+        return tuple(variants)
+
+    def wording(self, raw: LocatedDict, label: str, question: Any, values: dict[str, str]) -> Wording | None:
+        """One variant of a question's wording, or None when it cannot be built."""
+        when = None if self.rule_only_forms(raw["when"], label) else \
+            self.conditions(raw["when"], label, self.where(raw, "when"))
+        for cond in (c for top in when or () for c in walk(top)):
+            if isinstance(cond, AnswerIn) and cond.question == question:
+                self.report(cond.where, f"{label}: a wording cannot read its own question '{question}'; "
+                                        "it has no answer yet when it is asked")
+        meanings = self.meanings(raw, label, values) if "values" in raw else {}
+        prompt, help_text = (self.text(raw, key, label) if key in raw else None for key in ("prompt", "help"))
+        if when is None or meanings is None:
+            return None
+        return Wording(AllOf(when, self.where(raw, "when")), prompt, help_text, meanings, self.where(raw))
+
+    def rule_only_forms(self, data: Any, label: str) -> bool:
+        """Report each 'fact' or 'verdict' condition anywhere in a wording's `when`; whether there was one."""
+        found, todo = False, [data]
+        while todo:  # every mapping under 'when' is a condition, however deep in 'not', 'all' and 'any'
+            node = todo.pop()
+            if isinstance(node, LocatedDict):
+                for key in RULE_ONLY_FORMS:
+                    if key in node:
+                        self.report((node.path, *node.key_at[key]), f"{label}: a wording reads answers only; "
+                                                                    f"'{key}' conditions are for rules")
+                        found = True
+                todo.extend(node.values())
+            elif isinstance(node, list):
+                todo.extend(node)
+        return found
 
     def fact(self, item: LocatedDict, label: str, where: Where) -> FactDef:
         return FactDef(self.ident(item, "id", label), self.text(item, "meaning", label), where)
@@ -247,6 +342,16 @@ class _Reader:
         if verdict is not None and not isinstance(verdict, str):
             self.report(self.where(then, "verdict"), f"{label}: 'verdict' must be one verdict id")
             verdict = None
+        summary = self.text(then, "summary", label) if "summary" in then else None
+        if summary is not None and "verdict" not in then:
+            self.report((then.path, *then.key_at["summary"]), f"{label}: 'summary' says what the proposed verdict "
+                                                              "means in this case; add 'verdict' beside it")
+        if when and any(isinstance(c, VerdictIs) for c in when):
+            for key, what in (("conclude", "conclude facts"), ("verdict", "propose a verdict")):
+                if key in then:
+                    # Facts and candidates drawn after the verdict is chosen could no longer change it.
+                    self.report((then.path, *then.key_at[key]), f"{label}: a rule that reads the verdict may "
+                                                                f"only recommend; it cannot {what}")
         rule = Rule(self.ident(item, "id", label), self.text(item, "title", label),
                     AllOf(when or (), self.where(item, "when")),
                     self.id_list(then, "conclude", label, required=False),
@@ -256,7 +361,7 @@ class _Reader:
                     {f"{kind}:{ref}": at for kind, mapping, key in (
                         ("section", item, "sources"), ("fact", then, "conclude"),
                         ("recommendation", then, "recommend"), ("verdict", then, "verdict"))
-                     for ref, at in self.positions(mapping, key).items()})
+                     for ref, at in self.positions(mapping, key).items()}, summary=summary or None)
         return rule if when is not None else None
 
     def recommendation(self, item: LocatedDict, label: str, where: Where) -> Recommendation:

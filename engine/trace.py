@@ -22,6 +22,8 @@ def describe(fact: Any) -> dict[str, str] | None:
         return {"fact": name}
     if kind in ("recommendation", "verdict"):
         return {kind: fact["id"]}
+    if kind == "chosen":  # the verdict the consultation chose, as a verdict-reading rule matched it
+        return {"verdict": fact["id"]}
     return None
 
 
@@ -76,6 +78,10 @@ class Trace:
         """The first step before step `before` that declared `fact`."""
         return next((s for s in self.steps[:before - 1] if fact in s.declared), None)
 
+    def proposers(self, verdict: str, before: int) -> list[Step]:
+        """The steps before step `before` that proposed `verdict`."""
+        return [s for s in self.steps[:before - 1] if {"verdict": verdict} in s.declared]
+
     def basis(self, rules: list[str]) -> tuple[list[str], list[tuple[str, str]]]:
         """The rules behind `rules` (themselves first) and the answers those rest on, in trace order."""
         todo = [s for s in (self.fired(r) for r in rules) if s]
@@ -89,6 +95,8 @@ class Trace:
             for fact in step.matched:
                 if "answer" in fact:
                     answers.add((fact["answer"], fact["value"]))
+                elif "verdict" in fact:
+                    todo += self.proposers(fact["verdict"], step.step)
                 elif (source := self.producer(fact, step.step)) is not None:
                     todo.append(source)
         direct = [r for r in rules if r in {s.rule for s in steps.values()}]
@@ -108,3 +116,5 @@ class Outcome:
     answers: dict[str, str]
     unanswered: list[str]
     trace: Trace = field(default_factory=Trace)
+    not_needed: dict[str, str] = field(default_factory=dict)  # given beforehand, never asked; in question order
+    summary: str | None = None  # the verdict's words for this case, from a rule that proposed it; None: its own

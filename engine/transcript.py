@@ -39,7 +39,7 @@ def _strings(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
-FACT_FORMS = {"matched": ({"answer", "value"}, {"fact"}),
+FACT_FORMS = {"matched": ({"answer", "value"}, {"fact"}, {"verdict"}),  # a verdict matched is the chosen one
               "declared": ({"fact"}, {"recommendation"}, {"verdict"})}
 
 
@@ -70,6 +70,7 @@ def read_transcript(path: str) -> dict[str, Any]:
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise _bad(path, f"it was written by a newer offercoach (format {version}); this one reads format "
                          f"{FORMAT_VERSION}")
+    doc.setdefault("not_needed", {})  # transcripts written before it was kept lack it
     checks = [
         ("format_version", version == FORMAT_VERSION),
         ("answers", isinstance(doc.get("answers"), dict) and all(isinstance(v, str) for v in doc["answers"].values())),
@@ -85,11 +86,14 @@ def read_transcript(path: str) -> dict[str, Any]:
          and isinstance(doc["knowledge"].get("files"), dict)),
         ("verdict", doc.get("verdict") is None or (isinstance(doc["verdict"], dict)
                                                    and isinstance(doc["verdict"].get("id"), str)
+                                                   and isinstance(doc["verdict"].get("summary", ""), str)
                                                    and _strings(doc["verdict"].get("because")))),
         ("recommendations", isinstance(doc.get("recommendations"), list) and all(
             isinstance(r, dict) and isinstance(r.get("id"), str) and _strings(r.get("because"))
             for r in doc["recommendations"])),
         ("unanswered", _strings(doc.get("unanswered"))),
+        ("not_needed", isinstance(doc["not_needed"], dict)
+         and all(isinstance(v, str) for v in doc["not_needed"].values())),
     ]
     for key, good in checks:
         if not good:
@@ -118,7 +122,8 @@ def recorded_outcome(doc: dict[str, Any]) -> Outcome:
     candidates = [(d["verdict"], s.rule) for s in trace.steps for d in s.declared if "verdict" in d]
     return Outcome(doc["verdict"]["id"], doc["verdict"]["because"], candidates,
                    [(r["id"], r["because"]) for r in doc["recommendations"]],
-                   dict(doc["answers"]), list(doc["unanswered"]), trace)
+                   dict(doc["answers"]), list(doc["unanswered"]), trace, not_needed=dict(doc["not_needed"]),
+                   summary=doc["verdict"].get("summary"))  # a transcript older than case summaries has none
 
 
 def answers_to_replay(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -126,8 +131,9 @@ def answers_to_replay(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return [(q["question"], q["value"]) for q in doc["questions"] if q["given"] != "unanswered"]
 
 
-def prepare_resume(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """The answers to replay when resuming `doc` on `kb`, and notes on anything that changed meanwhile."""
+def prepare_resume(doc: dict[str, Any], kb: KnowledgeBase,
+                   path: str) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
+    """The answers to replay and those given beforehand but not needed, when resuming `doc` on `kb`, with notes."""
     from . import english
     from .consult import check_answer
     from .errors import AnswerError
@@ -136,13 +142,19 @@ def prepare_resume(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[l
     changed = changed_files(doc, kb)
     if changed:
         notes.append(english.knowledge_changed(path, changed))
-    replay = []
-    for question, value in answers_to_replay(doc):
+    replay: list[tuple[str, str]] = []
+    given: dict[str, str] = {}
+    for question, value in [*answers_to_replay(doc), *doc["not_needed"].items()]:
         try:
-            replay.append((question, check_answer(kb, question, value)))
+            checked = check_answer(kb, question, value)
         except AnswerError as exc:
             notes.append(english.answer_dropped(question, value, str(exc)))
-    return replay, notes
+            continue
+        if question in doc["not_needed"]:  # still given beforehand, so still listed if still not needed
+            given[question] = checked
+        else:
+            replay.append((question, checked))
+    return replay, given, notes
 
 
 def outcome_to_explain(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[Outcome, list[str]]:
@@ -155,5 +167,5 @@ def outcome_to_explain(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tup
     changed = changed_files(doc, kb)
     if not changed:
         return recorded_outcome(doc), []
-    replay, notes = prepare_resume(doc, kb, path)
-    return consult(kb, {}, None, lambda _: None, replay=replay), notes
+    replay, given, notes = prepare_resume(doc, kb, path)
+    return consult(kb, given, None, lambda _: None, replay=replay), notes

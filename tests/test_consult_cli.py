@@ -116,10 +116,11 @@ def test_no_input_takes_missing_answers_as_unknown_and_lists_them(runner, tiny_k
     assert knowledge["files"] == {f"{tiny_kb}/kb.yaml": hashlib.sha256(TINY_KB.encode()).hexdigest()}
     assert re.fullmatch("[0-9a-f]{64}", knowledge["digest"])
     assert document == {
-        "verdict": {"id": "honour", "title": "Honour", "because": ["keep-word"]},
+        "verdict": {"id": "honour", "title": "Honour", "summary": "Stay.", "because": ["keep-word"]},
         "recommendations": [],
         "answers": {"situation": "a", "agency": "unknown", "genuine": "unknown"},
         "unanswered": ["agency", "genuine"],
+        "not_needed": {},
         "trace": [
             {"step": 1, "rule": "promise", "matched": [{"answer": "situation", "value": "a"}],
              "declared": [{"fact": "committed"}]},
@@ -149,7 +150,7 @@ def test_answer_options_override_the_answers_file(runner, tiny_kb, tmp_path):
     answers.write_text('{"situation": "a", "agency": "yes", "genuine": "no"}')
     result = consult(runner, tiny_kb, "--answers", str(answers), "--answer", "genuine=yes", "--no-input",
                      "--format", "json")
-    assert json.loads(result.stdout)["verdict"] == {"id": "out", "title": "Out", "because": ["back-out"]}
+    assert json.loads(result.stdout)["verdict"] == {"id": "out", "title": "Out", "summary": "Go.", "because": ["back-out"]}
 
 
 def test_a_value_outside_the_allowed_set_exits_2_naming_the_values(runner, tiny_kb):

@@ -103,9 +103,9 @@ def test_json_output_follows_the_contract(runner):
                                   "--answer", "office_tour=no", "--no-input", "--format", "json"])
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert list(document) == ["verdict", "recommendations", "answers", "unanswered", "trace", "questions",
-                              "knowledge", "format_version"]
-    assert list(document["verdict"]) == ["id", "title", "because"]
+    assert list(document) == ["verdict", "recommendations", "answers", "unanswered", "not_needed", "trace",
+                              "questions", "knowledge", "format_version"]
+    assert list(document["verdict"]) == ["id", "title", "summary", "because"]
     assert all(list(r) == ["id", "title", "advice", "sources", "because"] for r in document["recommendations"])
     assert all(list(s) == ["step", "rule", "matched", "declared"] for s in document["trace"])
     assert [s["step"] for s in document["trace"]] == list(range(1, len(document["trace"]) + 1))
