@@ -117,4 +117,4 @@ def test_validate_json_lists_every_problem(runner, tmp_path):
 def test_the_built_in_knowledge_has_no_problems(runner):
     result = runner.invoke(main, ["rules", "validate"])
     assert (result.exit_code, result.stderr) == (0, "")
-    assert result.stdout == "ok: 39 rules, 11 questions, 20 recommendations, 5 verdicts in 6 files of layers default\n"
+    assert result.stdout == "ok: 47 rules, 13 questions, 27 recommendations, 5 verdicts in 6 files of layers default\n"

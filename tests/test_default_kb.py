@@ -19,6 +19,8 @@ CONTRACT_QUESTIONS = {
     "situation": ["declined_offer_want_back", "accepted_offer_want_out", "weighing_offer"],
     "reason": ["not_stimulating", "dislike_boss", "culture_clash", "dream_company_offer", "better_offer",
                "personal_circumstances", "other"],
+    "accepted_other_offer": ["yes", "no"],
+    "accepted_before_declining": ["yes", "no"],
     "started_job": ["yes", "no"],
     "dream_company": ["yes", "no"],
     "via_agency": ["yes", "no"],
@@ -38,6 +40,7 @@ WEIGHING_ONLY = {"priority", "assessed_culture_fit", "office_tour", "signals_mat
 
 def test_the_questions_verdicts_and_sections_are_the_contracts():
     assert {q.id: list(q.values) for q in KB.questions.values()} == CONTRACT_QUESTIONS
+    assert list(KB.questions)[0] == "situation"
     assert sorted(KB.verdicts) == sorted(CONTRACT_VERDICTS)
     assert sorted(KB.sections) == sorted(CONTRACT_SECTIONS)
 
@@ -85,11 +88,17 @@ def test_any_answers_give_exactly_one_verdict_and_ask_only_what_fits(answers):
     assert asked[0] == "situation"
     situation = answers.get("situation", "unknown")
     if situation == "weighing_offer":
-        assert not {"reason", "started_job", "dream_company", "via_agency", "genuine_situation"} & set(asked)
+        assert not {"reason", "accepted_other_offer", "accepted_before_declining", "started_job", "via_agency",
+                    "genuine_situation"} & set(asked)
     else:
         assert not WEIGHING_ONLY & set(asked)
     if situation in ("declined_offer_want_back", "accepted_offer_want_out"):
-        assert {"reason", "started_job"} <= set(asked)
+        assert "reason" in asked
+    if situation != "declined_offer_want_back":
+        assert not {"accepted_other_offer", "accepted_before_declining"} & set(asked)
+    # Starting a job only shapes the advice about one you have accepted.
+    if "started_job" in asked:
+        assert situation == "accepted_offer_want_out" or outcome.answers.get("accepted_other_offer") == "yes"
     assert list(document["answers"]) == asked
 
 
@@ -110,5 +119,5 @@ def test_json_output_follows_the_contract(runner):
     assert all(list(s) == ["step", "rule", "matched", "declared"] for s in document["trace"])
     assert [s["step"] for s in document["trace"]] == list(range(1, len(document["trace"]) + 1))
     assert document["verdict"]["id"] == "do_due_diligence"
-    assert document["unanswered"] == ["assessed_culture_fit", "certainty"]
+    assert document["unanswered"] == ["assessed_culture_fit", "certainty", "dream_company"]
     assert "signals_match" not in document["answers"]
