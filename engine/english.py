@@ -115,7 +115,7 @@ def condition_text(kb: KnowledgeBase, cond: Condition) -> str:
 def evidence(kb: KnowledgeBase, report: ConditionReport, settled: bool, asking: str | None = None) -> str:
     """The recorded values a condition was tested against, in words."""
     if isinstance(report.condition, VerdictIs):
-        return "no verdict chosen yet" if report.verdict is None else f"the verdict was {report.verdict}"
+        return "no verdict chosen yet" if report.verdict is None else f"chosen verdict: {report.verdict}"
     parts = []
     for question, value in report.answers:
         if question == asking:
@@ -245,7 +245,8 @@ def why_not_lines(kb: KnowledgeBase, result: WhyNot, given: dict[str, str] | Non
         elif gap.how == "earlier":
             reason = f"this rule needs it only once the conditions before it hold, and this did not: {blockers}"
         elif gap.how == "verdict":
-            reason = f"this rule needs it only once its verdict is chosen, and another was: {blockers}"
+            chosen = gap.blocked_by[0].verdict
+            reason = f"this rule needs it only once {blockers}, and the verdict chosen was {chosen}"
         else:
             reason = f"this rule was already ruled out by: {blockers}"
         unused = f" (you gave {gap.question}={given[gap.question]} beforehand; it was not needed)" \

@@ -92,10 +92,10 @@ def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: s
             if value is not None or any(n.question == question for n in result.not_needed):
                 continue
             earlier = [r for r in reports[:k] if r.held is False] or [r for r in reports[:k] if r.held is None]
-            if earlier:
-                result.not_needed.append(NotNeeded(question, earlier, "earlier"))
-            elif other_verdict:
+            if other_verdict:
                 result.not_needed.append(NotNeeded(question, other_verdict, "verdict"))
+            elif earlier:
+                result.not_needed.append(NotNeeded(question, earlier, "earlier"))
             else:
                 result.not_needed.append(NotNeeded(question, [r for r in reports if r.held is False], "ruled out"))
     return result

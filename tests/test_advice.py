@@ -119,7 +119,7 @@ def test_the_question_that_decides_the_verdict_comes_before_those_that_only_supp
 @pytest.mark.parametrize("answers, summary", [
     ({"situation": "accepted_offer_want_out", "reason": "culture_clash", "genuine_situation": "no"},
      ("Stay with the job you accepted. Going back on a promise is understood only in a situation that truly "
-     "cannot be worked around, and yours, by your own account, is not one.")),
+     "cannot be worked around, and you have not said that yours is one.")),
     ({"situation": "weighing_offer", "priority": "salary", "assessed_culture_fit": "yes", "office_tour": "yes",
       "signals_match": "yes", "certainty": "fully_sure"},
      ("Do not accept yet. Weigh the offer again with the company culture and your personal fit above the title, "

@@ -40,7 +40,7 @@ WEIGHING_ONLY = {"priority", "assessed_culture_fit", "office_tour", "signals_mat
 
 def test_the_questions_verdicts_and_sections_are_the_contracts():
     assert {q.id: list(q.values) for q in KB.questions.values()} == CONTRACT_QUESTIONS
-    assert list(KB.questions)[0] == "situation"
+    assert next(iter(KB.questions)) == "situation"
     assert sorted(KB.verdicts) == sorted(CONTRACT_VERDICTS)
     assert sorted(KB.sections) == sorted(CONTRACT_SECTIONS)
 

@@ -35,6 +35,7 @@ def explain(runner, path, *args):
 
 
 def test_why_at_every_question_of_a_consultation(runner):
+    """A genuine bind: the verdict is chosen, then the questions only its advice needs are asked."""
     result = runner.invoke(main, ["consult"], input="why\naccepted_offer_want_out\nwhy\nculture_clash\nwhy\nyes\n"
                                                      "why\nyes\nwhy\nno\n")
     assert result.exit_code == 0
@@ -44,10 +45,10 @@ def test_why_at_every_question_of_a_consultation(runner):
 def test_how_for_every_recommendation_of_a_consultation(runner, tmp_path):
     path = transcript(runner, tmp_path, *HONOUR)
     recommendations = [r["id"] for r in json.loads(path.read_text())["recommendations"]]
-    assert recommendations == ["keep-your-word", "protect-your-reputation", "they-will-need-a-replacement",
-                               "check-fit-next-time", "weigh-happiness-and-reputation"]
+    assert recommendations == ["keep-your-word", "protect-your-reputation", "due-diligence-next-time",
+                               "weigh-happiness-and-reputation"]
     outputs = [explain(runner, path, "--recommendation", r) for r in recommendations]
-    assert [o.exit_code for o in outputs] == [0] * 5
+    assert [o.exit_code for o in outputs] == [0] * 4
     assert "".join(o.stdout for o in outputs) == (GOLDEN / "how-every-recommendation.txt").read_text()
 
 
@@ -57,17 +58,17 @@ def test_how_for_the_verdict_is_the_default(runner, tmp_path):
     assert default.stdout == verdict.stdout
     assert default.stdout.splitlines()[:2] == [
         "How offercoach reached the verdict 'honour_commitment': Keep your word",
-        "  because rule keep-your-word (step 9): Keep the commitment you made"]
+        "  because rule stay-unless-it-cannot-be-worked-around (step 5): Stay unless your"]
 
 
 def test_why_not_a_rule_blocked_by_an_answer(runner, tmp_path):
-    result = explain(runner, transcript(runner, tmp_path, *HONOUR), "--why-not", "genuine-need-to-withdraw")
+    result = explain(runner, transcript(runner, tmp_path, *HONOUR), "--why-not", "a-genuine-bind")
     assert result.exit_code == 0
     assert result.stdout == """\
-Why not rule genuine-need-to-withdraw: A genuine bind can justify withdrawing
+Why not rule a-genuine-bind: A genuine bind that cannot be worked around
 It did not fire. It needs every condition to hold:
-  - holds: situation is accepted_offer_want_out [you answered
-    situation=accepted_offer_want_out]
+  - holds: commitment-at-stake (You have accepted a job, so backing out would break a
+    promise that employer relied on) [concluded by accepting-is-a-promise at step 1]
   - holds: reason is one of not_stimulating, dislike_boss, culture_clash,
     personal_circumstances, other, unknown [you answered reason=culture_clash]
   - fails: genuine_situation is yes [you answered genuine_situation=no]
@@ -91,14 +92,15 @@ It did not fire. It needs every condition to hold:
 
 
 def test_why_not_in_json_gives_the_actual_values(runner, tmp_path):
-    result = explain(runner, transcript(runner, tmp_path, *HONOUR), "--why-not", "withdraw-with-a-full-explanation",
+    result = explain(runner, transcript(runner, tmp_path, *HONOUR), "--why-not", "withdraw-from-the-job-you-accepted",
                      "--format", "json")
     assert json.loads(result.stdout) == {
-        "rule": "withdraw-with-a-full-explanation", "title": "Withdraw, explaining yourself fully", "fired_at": None,
+        "rule": "withdraw-from-the-job-you-accepted", "title": "Withdraw, explaining yourself fully", "fired_at": None,
         "conditions": [
             {"condition": "situation is accepted_offer_want_out", "holds": True,
              "answers": {"situation": "accepted_offer_want_out"}, "facts": {}},
-            {"condition": "commitment-at-stake (Backing out now would break a commitment you have already made)",
+            {"condition": "commitment-at-stake (You have accepted a job, so backing out would break a promise that "
+                          "employer relied on)",
              "holds": True, "answers": {}, "facts": {"commitment-at-stake": 1}},
             {"condition": "genuine-sticky-situation (You are in a real bind that cannot be worked around, not "
                           "simply trying your luck)", "holds": False, "answers": {},
@@ -126,12 +128,12 @@ def test_unknown_ids_exit_2_naming_the_nearest(runner, tmp_path):
                            "'agency-word-spreads'?\n")
     rec = explain(runner, path, "--recommendation", "explain-what-changd")
     assert rec.stderr == ("offercoach: no recommendation 'explain-what-changd' in the knowledge; did you mean "
-                          "'explain-what-changed'?\n")
+                          "'explain-what-changed' or 'explain-your-withdrawal'?\n")
     not_given = explain(runner, path, "--recommendation", "explain-what-changed")
     assert (not_given.exit_code, not_given.stderr) == (2, (
         "offercoach: recommendation 'explain-what-changed' was not given in this consultation; it comes from "
         "explain-what-changed: try --why-not explain-what-changed (given: keep-your-word, protect-your-reputation, "
-        "they-will-need-a-replacement, check-fit-next-time, weigh-happiness-and-reputation)\n"))
+        "due-diligence-next-time, weigh-happiness-and-reputation)\n"))
 
 
 def test_consult_explain_appends_the_how_of_the_verdict(runner, tmp_path):
@@ -146,12 +148,14 @@ def test_a_saved_transcript_from_another_knowledge_says_which_files_changed(runn
     shutil.copytree(BUILT_IN, mine)
     path = transcript(runner, tmp_path, "--knowledge", str(mine), *HONOUR)
     rules = mine / "rules.yaml"
-    rules.write_text(rules.read_text().replace("title: Keep the commitment you made", "title: Keep your promise"))
+    rules.write_text(rules.read_text().replace("title: Stay unless your situation truly cannot be worked around",
+                                               "title: Keep your promise"))
     result = explain(runner, path, "--knowledge", str(mine))
     assert result.exit_code == 0
     assert result.stderr == (f"Note: the knowledge has changed since {path} was saved ({mine}/rules.yaml); its "
                              "answers are run again on the current knowledge.\n")
-    assert result.stdout.splitlines()[1] == "  because rule keep-your-word (step 9): Keep your promise"
+    assert result.stdout.splitlines()[1] == ("  because rule stay-unless-it-cannot-be-worked-around (step 5): "
+                                             "Keep your promise")
 
 
 def test_back_then_a_new_answer_equals_only_ever_giving_the_new_answer(runner):
@@ -196,7 +200,7 @@ def test_save_then_resume_after_end_of_input_equals_one_sitting(runner, tmp_path
     saved = tmp_path / "advice.json"
     first = runner.invoke(main, ["consult", "--save", str(saved)], input="accepted_offer_want_out\nculture_clash\n")
     assert first.exit_code == 2
-    assert first.stderr.endswith(f"started_job> \noffercoach: input ended before the consultation finished; your "
+    assert first.stderr.endswith(f"genuine_situation> \noffercoach: input ended before the consultation finished; your "
                                  f"answers are saved in {saved}. Continue with: offercoach consult --resume {saved}\n")
     partial = json.loads(saved.read_text())
     assert (partial["verdict"], partial["answers"]) == (
@@ -292,7 +296,8 @@ def test_explanations_in_markdown(runner, tmp_path):
                                      "It did not fire. It needs every condition to hold:\n  - fails: situation is ")
     how = explain(runner, path, "--format", "markdown")
     assert how.stdout.startswith("## How offercoach reached the verdict 'honour_commitment': Keep your word\n\n"
-                                 "- because rule keep-your-word (step 9): Keep the commitment you made\n")
+                                 "- because rule stay-unless-it-cannot-be-worked-around (step 5): Stay unless your\n"
+                                 "  situation truly cannot be worked around\n")
 
 
 def test_changed_knowledge_that_no_longer_reaches_a_verdict_is_a_knowledge_error(runner, tmp_path):
@@ -300,10 +305,13 @@ def test_changed_knowledge_that_no_longer_reaches_a_verdict_is_a_knowledge_error
     shutil.copytree(BUILT_IN, mine)
     path = transcript(runner, tmp_path, "--knowledge", str(mine), *HONOUR)
     rules = mine / "rules.yaml"
-    rules.write_text(rules.read_text().replace("      recommend: [keep-your-word]\n      verdict: honour_commitment\n",
-                                               "      recommend: [keep-your-word]\n"))
+    text = rules.read_text()
+    proposal = text[text.index("  - id: stay-unless-it-cannot-be-worked-around\n"):]
+    proposal = proposal[proposal.index("      verdict: honour_commitment\n"):proposal.index("    sources:")]
+    assert proposal.startswith("      verdict: honour_commitment\n      summary: >-\n")
+    rules.write_text(text.replace(proposal, ""))
     result = explain(runner, path, "--knowledge", str(mine))
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr.endswith(
         f"{mine}: error: no rule proposes a verdict for these answers (situation=accepted_offer_want_out, "
-        "reason=culture_clash, started_job=yes, via_agency=yes, genuine_situation=no)\n")
+        "reason=culture_clash, genuine_situation=no, via_agency=yes)\n")

@@ -120,8 +120,9 @@ ANSWER_CASES = {
     "list": ("[situation]\n", ("{path}: the answers file must be a mapping of question id to value, e.g. "
                               "'situation: weighing_offer'")),
     "unknown question": ("situaton: weighing_offer\n", ("unknown question 'situaton'; did you mean 'situation'? "
-                         "(known questions: situation, reason, started_job, dream_company, via_agency, "
-                         "genuine_situation, priority, assessed_culture_fit, office_tour, signals_match, certainty)")),
+                         "(known questions: situation, reason, accepted_other_offer, genuine_situation, priority, "
+                         "assessed_culture_fit, office_tour, signals_match, certainty, started_job, "
+                         "accepted_before_declining, via_agency, dream_company)")),
     "bad yaml": ("situation: [\n", ("{path}:2:1: error: not valid YAML: did not find expected node content while "
                                    "parsing a flow node that starts at line 2, column 1")),
 }
@@ -261,8 +262,8 @@ def test_rules_test_shows_progress_when_stderr_is_a_terminal(tmp_path):
         shown += chunk
     os.close(leader)
     assert done.returncode == 0
-    assert b"\r1/21 scenarios" in shown and b"\r21/21 scenarios" in shown
-    assert b"/21 scenarios" not in done.stdout
+    assert b"\r1/24 scenarios" in shown and b"\r24/24 scenarios" in shown
+    assert b"/24 scenarios" not in done.stdout
 
 
 def test_names_too_long_for_the_file_system_are_reported(runner):

@@ -181,9 +181,9 @@ def test_why_not_says_which_verdict_was_chosen(runner, kb_dir, tmp_path):
 Why not rule tell-the-recruiter: Tell the recruiter
 It did not fire. It needs every condition to hold:
   - open: recruiter is yes [recruiter was never asked]
-  - fails: the verdict is honour [the verdict was out]
-  'recruiter' was never asked: this rule needs it only once its verdict is chosen, and
-  another was: the verdict is honour.
+  - fails: the verdict is honour [chosen verdict: out]
+  'recruiter' was never asked: this rule needs it only once the verdict is honour, and
+  the verdict chosen was out.
 """
     as_json = runner.invoke(main, ["explain", str(path), "-k", str(kb_dir), "--why-not", "keep-it-up",
                                    "--format", "json"])
@@ -203,7 +203,7 @@ why
 I ask about 'recruiter' because 1 rule is waiting on the answer:
   tell-the-recruiter: Tell the recruiter
     Already known:
-    - holds: the verdict is honour [the verdict was honour]
+    - holds: the verdict is honour [chosen verdict: honour]
     Still open:
     - open: recruiter is yes [this question]
     Why it matters: They called; answer them.
