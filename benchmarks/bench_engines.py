@@ -52,10 +52,9 @@ def _child(engine: str, kb_dir: str, n_questions: int, seed: int, repeats: int) 
     else:
         from offercoach.engine.compile import AdviceEngine, answer_class
         if engine == "experta":
-            from experta import KnowledgeEngine
-
             from offercoach.engine.compile import compile_rules
-            from offercoach.engine.experta_layer import StableDepthStrategy
+            from offercoach.engine.experta_compat import KnowledgeEngine
+            from offercoach.engine.experta_fixes import StableDepthStrategy
 
             class StockAdviceEngine(KnowledgeEngine):
                 """experta's own matcher and run loop; only the stale-activation fix, so counts can agree."""

@@ -6,7 +6,9 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from .experta_layer import AND, EXISTS, NOT, OR, InitialFact, P, Rule, TracingEngine, fact_class
+from .experta_compat import AND, EXISTS, NOT, OR, InitialFact, P
+from .experta_fixes import TracingEngine, fact_class
+from .experta_speed import Rule
 from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not, VerdictIs, walk
 from .knowledge import Rule as KRule
 from .trace import ASK_PREFIX, NEED_PREFIX

@@ -10,7 +10,7 @@ from typing import Any
 from . import english, explain
 from .compile import AdviceEngine, Chosen, Proposed, Recommended, Wanted, answer_class
 from .errors import AnswerError, ConsultationStopped, InferenceError, KnowledgeError, Problem
-from .experta_layer import RuleFailed
+from .experta_fixes import RuleFailed
 from .explain import ConditionReport
 from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule
 from .load import layers_shown, nearest

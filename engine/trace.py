@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the record is plain data: reading or explaining a trace never needs experta
-    from .experta_layer import Firing
+    from .experta_fixes import Firing
 
 # Names of the engine's own question-asking rules (see compile.py), left out of the trace.
 NEED_PREFIX = "need:"

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 # experta needs offercoach's compatibility shim before any test module imports it.
-import offercoach.engine.experta_layer  # noqa: F401
+import offercoach.engine.experta_compat  # noqa: F401
 
 TINY_KB = textwrap.dedent("""\
     sections:

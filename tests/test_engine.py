@@ -8,7 +8,8 @@ from offercoach.cli import main
 from offercoach.engine import consult as consult_module
 from offercoach.engine.consult import consult
 from offercoach.engine.errors import InferenceError, KnowledgeError
-from offercoach.engine.experta_layer import Rule, RuleFailed, TracingEngine, fact_class
+from offercoach.engine.experta_fixes import RuleFailed, TracingEngine, fact_class
+from offercoach.engine.experta_speed import Rule
 from offercoach.engine.load import load_knowledge
 
 BASE = """\

@@ -4,12 +4,13 @@ import importlib.util
 import random
 from pathlib import Path
 
-from experta.matchers.rete import ReteMatcher
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offercoach.engine.compile import AdviceEngine, answer_class
-from offercoach.engine.experta_layer import AND, EXISTS, NOT, OR, IndexedReteMatcher, P, Rule, TracingEngine, fact_class
+from offercoach.engine.experta_compat import AND, AS, EXISTS, NOT, OR, Fact, P, ReteMatcher, W
+from offercoach.engine.experta_fixes import TracingEngine, fact_class
+from offercoach.engine.experta_speed import IndexedReteMatcher, Rule
 from offercoach.engine.load import load_knowledge
 
 _spec = importlib.util.spec_from_file_location("kbgen", Path(__file__).parents[1] / "benchmarks" / "kbgen.py")
@@ -111,6 +112,79 @@ def test_hand_written_rules_fire_the_same_with_and_without_the_optimisations():
             engine.run()
             logs.append((log, firings))
         assert logs[0] == logs[1]
+
+
+def _pair_rules(kind, first, second, others):
+    """A rule joining two patterns on one fact class (`first`, `second`: field tests), and rules giving the class's
+    alpha node the other children `others`, so that the literal index sits above the join's two sides."""
+    def pair(engine, a, b, **_):
+        engine.log.append(("pair", a["z"], b["z"]))
+    pair.__name__, pair.order = "pair", 0
+    rules = [Rule(AS.a << kind(**first), AS.b << kind(**second))(pair)]
+    for i, tests in enumerate(others, 1):
+        def other(engine, **_):
+            engine.log.append(("other",))
+        other.__name__, other.order = f"other{i}", i
+        rules.append(Rule(kind(**tests))(other))
+    return rules
+
+
+# Two shapes, each tried in both orders: whichever order experta gives a rule's alpha branches, in one of them
+# the index's own order (tests it cannot look up first, then field by field) differs from their positions.
+LITERAL_THEN_ANY = ({"x": 2}, {"w": W("v")}, [{"x": 1}])  # a literal test, and a test the index cannot look up
+TWO_FIELDS = ({"x": 2}, {"y": 1}, [{"y": 5, "q": 1}, {"y": 5, "r": 1}])  # y == 5, tried by two rules, comes first
+
+
+def _pair_firings(engine_class, rules, kind):
+    """Which way round the pair rule fired for two facts that both match both of its patterns."""
+    firings = []
+    engine = engine_class(rules, on_firing=lambda f: firings.append(_shown(f)))
+    engine.log = []
+    engine.reset()
+    engine.declare(kind(x=2, y=1, w=0, z="F"))
+    engine.declare(kind(x=2, y=1, w=0, z="G"))
+    engine.run()
+    return engine.log, firings
+
+
+def test_the_literal_index_visits_the_tests_it_selects_in_their_original_order():
+    # Every fact of this class hashes alike, so the pair rule's two activations on F and G, (a=F, b=G) and
+    # (a=G, b=F), tie on the agenda and collide in its conflict-set node's set: which fires first follows from
+    # which the network found first, that is, which side of the join it reached first. experta visits the
+    # alpha branches in their order of position; the index must keep to it.
+    for number, (first, second, others) in enumerate([LITERAL_THEN_ANY, TWO_FIELDS]):
+        for swapped in (False, True):
+            kind = type(f"eq:alike{number}{'-swapped' * swapped}", (Fact,), {"__hash__": lambda self: 0})
+            rules = _pair_rules(kind, *((second, first) if swapped else (first, second)), others)
+            optimised = _pair_firings(TracingEngine, rules, kind)
+            assert optimised == _pair_firings(UnoptimisedEngine, rules, kind)
+            assert sorted(optimised[0]) == [("pair", "F", "F"), ("pair", "F", "G"), ("pair", "G", "F"),
+                                            ("pair", "G", "G")]
+
+
+def test_a_value_the_literal_index_cannot_look_up_still_meets_every_test_on_its_field():
+    # experta's fact list hashes every value, so such a fact reaches a network only when handed to the
+    # matcher itself, and only if its class hashes by identity (tokens hash their facts); then the literal
+    # tests on the field must still judge it. A tuple holding a set is unhashable, yet equals the same
+    # tuple holding a frozenset.
+    kind = type("eq:by-identity", (Fact,), {"__hash__": object.__hash__})
+
+    def named(name):
+        def action(engine, **_):
+            pass
+        action.__name__ = name
+        return action
+    rules = [Rule(kind(x=(frozenset({1, 2}),)))(named("set")), Rule(kind(x=(frozenset({3}),)))(named("three")),
+             Rule(kind(x=5))(named("five")), Rule(kind(y=1))(named("y")),
+             Rule(kind(x=P(lambda v: True)))(named("any"))]
+    facts = [kind(x=({1, 2},), y=1), kind(x=([5],), y=2), kind(x=5, y=2)]
+    seen = []
+    for engine_class in (TracingEngine, UnoptimisedEngine):
+        engine = engine_class(rules)
+        engine.reset()
+        added, _ = engine.matcher.changes(adding=facts)
+        seen.append(sorted((act.rule.__name__, facts.index(next(iter(act.facts)))) for act in added))
+    assert seen[0] == seen[1] == [("any", 0), ("any", 1), ("any", 2), ("five", 2), ("set", 0), ("y", 0)]
 
 
 def test_the_optimised_matcher_is_the_engine_default():

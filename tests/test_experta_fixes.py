@@ -1,4 +1,4 @@
-"""experta 1.9.4 made correct: imports on 3.11+, no stale activations, stable tie order, no crash paths."""
+"""experta 1.9.4 made correct (compat, fixes): imports on 3.11+, no stale activations, stable ties, no crash paths."""
 
 import json
 import os
@@ -8,7 +8,9 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offercoach.engine.experta_layer import NOT, DepthStrategy, Rule, StableDepthStrategy, TracingEngine, fact_class
+from offercoach.engine.experta_compat import NOT, DepthStrategy
+from offercoach.engine.experta_fixes import StableDepthStrategy, TracingEngine, fact_class
+from offercoach.engine.experta_speed import Rule
 
 Thing = fact_class("test:thing")
 Blocker = fact_class("test:blocker")
@@ -65,7 +67,9 @@ def test_the_stock_strategy_fails_the_same_check():
 
 TIE_ORDER_SCRIPT = """
 import json, sys
-from offercoach.engine.experta_layer import DepthStrategy, Rule, TracingEngine, fact_class
+from offercoach.engine.experta_compat import DepthStrategy
+from offercoach.engine.experta_fixes import TracingEngine, fact_class
+from offercoach.engine.experta_speed import Rule
 class Stock(TracingEngine):
     __strategy__ = DepthStrategy
 Thing = fact_class("tie:thing")
@@ -152,7 +156,7 @@ def test_every_firing_is_recorded_with_matched_and_declared_facts():
 
 def test_importing_the_engine_leaves_logging_alone():
     script = ("import logging; before = list(logging.getLogger().handlers);"
-              "import offercoach.engine.experta_layer;"
+              "import offercoach.engine.experta_fixes;"
               "print(list(logging.getLogger().handlers) == before)")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert done.stdout == "True\n"
@@ -164,7 +168,7 @@ def test_stable_strategy_is_the_engine_default():
 
 def test_experta_watchers_never_write_to_the_terminal():
     # Declaring before reset() makes experta's ENGINE watcher warn; that must not reach stderr.
-    script = ("from offercoach.engine.experta_layer import TracingEngine, fact_class;"
+    script = ("from offercoach.engine.experta_fixes import TracingEngine, fact_class;"
               "TracingEngine([]).declare(fact_class('w:x')())")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert (done.stdout, done.stderr) == ("", "")

@@ -1,66 +1,42 @@
-"""The one place offercoach imports experta, with its flaws on Python 3.11+ fixed."""
+"""Speed-ups to experta's Rete network: they change how fast it matches and builds, never what it fires.
+
+`IndexedReteMatcher` overrides experta's private matcher methods: only the conflict-set nodes a change
+reached are polled, the root sends each fact only to the branches of its class, and `field == literal`
+tests are looked up by value. The work the network still does happens in experta's own order, so every
+firing (rule, matched facts, declared facts, in order) is the one experta's `ReteMatcher` makes:
+tests/test_performance_equivalence.py proves it against that matcher. `Rule` and `hash_with_class` make
+building the network cheaper; the garbage collector is paused while the network matches or resets.
+See docs/performance.md.
+"""
 
 from __future__ import annotations
 
-import bisect
-import collections
-import collections.abc
 import contextlib
 import functools
 import gc
-import logging
 import weakref
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
-# experta pins frozendict 1.2, which still reads collections.Mapping (gone since 3.10).
-if not hasattr(collections, "Mapping"):
-    collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+from .experta_compat import (
+    BusNode,
+    ChildNode,
+    ConflictSetNode,
+    Fact,
+    FeatureCheck,
+    FeatureTesterNode,
+    L,
+    ReteMatcher,
+    Token,
+    TypeCheck,
+)
+from .experta_compat import Rule as _StockRule
 
-# Importing experta calls logging.basicConfig(); keep the root logger as the host left it.
-_root_handlers = list(logging.getLogger().handlers)
-from experta import AND, EXISTS, NOT, OR, Fact, KnowledgeEngine, P
-from experta import Rule as _StockRule
-from experta.fact import InitialFact
-from experta.fieldconstraint import L
-from experta.matchers.rete import ReteMatcher
-from experta.matchers.rete.check import FeatureCheck, TypeCheck
-from experta.matchers.rete.mixins import ChildNode
-from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode
-from experta.matchers.rete.token import Token
-from experta.strategies import DepthStrategy
-
-logging.getLogger().handlers[:] = _root_handlers
-# The watcher loggers are process-global and would write to the host's handlers (or, with none,
-# to stderr through logging's last resort): give them a sink of their own instead.
-for _name in ("RULES", "FACTS", "ACTIVATIONS", "AGENDA", "ENGINE"):
-    _watcher = logging.getLogger(f"experta.watchers.{_name}")
-    _watcher.propagate = False
-    _watcher.addHandler(logging.NullHandler())
-
-__all__ = [
-    "AND",
-    "EXISTS",
-    "NOT",
-    "OR",
-    "DepthStrategy",
-    "Fact",
-    "Firing",
-    "IndexedReteMatcher",
-    "InitialFact",
-    "P",
-    "Rule",
-    "RuleFailed",
-    "StableDepthStrategy",
-    "TracingEngine",
-    "fact_class",
-]
+__all__ = ["IndexedReteMatcher", "Rule", "collector_paused", "hash_with_class"]
 
 
 @contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
+def collector_paused() -> Iterator[None]:
     """Pause the cyclic garbage collector while the network matches or resets, and restore it after."""
     # A network of thousands of rules is hundreds of thousands of long-lived objects; the tokens
     # made while matching trigger full collections that rescan all of them (half the run time at
@@ -73,30 +49,6 @@ def _collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
-
-
-class StableDepthStrategy(DepthStrategy):
-    """Depth-first agenda that removes exactly the cancelled activation and breaks ties by rule order."""
-
-    def get_key(self, act: Any) -> tuple:  # type: ignore[override]
-        ids = sorted((f["__factid__"] for f in act.facts), reverse=True)
-        # The rule's place in the engine's list settles what order alone does not (a knowledge rule's
-        # need rules share its order), so no tie is left to hash order.
-        return (act.rule.salience, ids, -getattr(act.rule, "order", 0), -getattr(act.rule, "position", 0))
-
-    def _update_agenda(self, agenda: Any, added: Iterable[Any], removed: Iterable[Any]) -> None:
-        acts = agenda.activations
-        for act in removed:
-            # Stock experta looks only at idx and its two neighbours, so with three or more
-            # equal keys a cancelled activation can stay behind and fire later.
-            act.key = self.get_key(act)
-            for i in range(bisect.bisect_left(acts, act), bisect.bisect_right(acts, act)):
-                if acts[i] == act:
-                    del acts[i]
-                    break
-        for act in added:
-            act.key = self.get_key(act)
-            bisect.insort(acts, act)
 
 
 _wrapped_args: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
@@ -124,7 +76,8 @@ class Rule(_StockRule):
         return super().__call__(*args, **kwargs)
 
 
-def _fact_hash(fact: Fact) -> int:
+def hash_with_class(fact: Fact) -> int:
+    """A fact's hash from its class and its items, computed once: the `__hash__` of offercoach's fact classes."""
     # Stock facts hash by their items alone, so every empty pattern (one per fact class) collides,
     # and the network builder's dicts of patterns degrade into lists.
     try:
@@ -132,17 +85,6 @@ def _fact_hash(fact: Fact) -> int:
     except KeyError:
         value = fact.__dict__["_class_hash"] = hash((type(fact), frozenset(fact.items())))
         return value
-
-
-_fact_classes: dict[str, type] = {}
-
-
-def fact_class(name: str) -> type:
-    """Return the Fact subclass for `name`, made once per process so experta's caches stay bounded."""
-    cls = _fact_classes.get(name)
-    if cls is None:
-        cls = _fact_classes[name] = type(name, (Fact,), {"__hash__": _fact_hash})
-    return cls
 
 
 class _Token(Token):
@@ -293,106 +235,22 @@ class IndexedReteMatcher(ReteMatcher):
 
     def changes(self, adding: Iterable[Any] | None = None, deleting: Iterable[Any] | None = None) -> tuple[list, list]:
         """Pass the changes through the network; collect activations only from the nodes they reached."""
-        for fact in deleting or ():
-            self.root_node.remove(fact)
-        for fact in adding or ():
-            self.root_node.add(fact)
-        added: list[Any] = []
-        removed: list[Any] = []
-        for position in sorted(self._dirty):
-            node_added, node_removed = self._dirty[position].get_activations()
-            added.extend(node_added)
-            removed.extend(node_removed)
-        self._dirty.clear()
+        with collector_paused():
+            for fact in deleting or ():
+                self.root_node.remove(fact)
+            for fact in adding or ():
+                self.root_node.add(fact)
+            added: list[Any] = []
+            removed: list[Any] = []
+            for position in sorted(self._dirty):
+                node_added, node_removed = self._dirty[position].get_activations()
+                added.extend(node_added)
+                removed.extend(node_removed)
+            self._dirty.clear()
         return added, removed
 
     def reset(self) -> None:
         """Wipe every node's memory once; experta's recursive reset revisits shared nodes once per path."""
-        for node in self._nodes:
-            node._reset()
-
-
-class RuleFailed(Exception):
-    """A rule's action raised; carries the rule's name and the original error."""
-
-    def __init__(self, rule: str, error: Exception) -> None:
-        self.rule, self.error = rule, error
-        super().__init__(f"rule '{rule}' failed: {type(error).__name__}: {error}")
-
-
-@dataclass
-class Firing:
-    """What one rule firing matched and changed, as experta saw it."""
-
-    rule: str
-    matched: list[Any]
-    declared: list[Any] = field(default_factory=list)
-
-
-class TracingEngine(KnowledgeEngine):
-    """A KnowledgeEngine built from a rule list, recording every firing."""
-
-    __strategy__ = StableDepthStrategy
-    __matcher__ = IndexedReteMatcher
-
-    def __init__(self, rules: list[Any], on_firing: Callable[[Firing], None] | None = None) -> None:
-        self._rules = list(rules)  # must exist before experta builds the network
-        for position, rule in enumerate(self._rules):
-            # On the action, because experta copies its attributes onto every rewritten rule.
-            if getattr(rule, "_wrapped", None) is not None:
-                with contextlib.suppress(AttributeError):
-                    rule._wrapped.position = position
-        self.on_firing = on_firing
-        self.fire_counts: Counter[str] = Counter()  # per run(), to name the rules of a runaway
-        super().__init__()
-
-    def get_rules(self) -> list[Any]:
-        return self._rules
-
-    def get_activations(self) -> Any:
-        added, removed = self.facts.changes
-        # A fact declared and retracted before the matcher saw it must reach the matcher as neither.
-        both = {id(f) for f in added} & {id(f) for f in removed}
-        if both:
-            added = [f for f in added if id(f) not in both]
-            removed = [f for f in removed if id(f) not in both]
-        with _collector_paused():
-            return self.matcher.changes(added, removed)
-
-    def reset(self, **kwargs: Any) -> None:
-        """Wipe facts, agenda and network memories, then declare the initial fact (as experta does)."""
-        with _collector_paused():
-            super().reset(**kwargs)
-
-    def _sync_agenda(self) -> None:
-        added, removed = self.get_activations()
-        self.strategy.update_agenda(self.agenda, added, removed)
-
-    def run(self, steps: float = float("inf")) -> None:
-        """Fire activations until the agenda is empty, halt() is called or `steps` runs out.
-
-        An action that raises becomes a RuleFailed naming the rule; the engine stays usable.
-        """
-        self.running = True
-        self.fire_counts = Counter()
-        try:
-            while steps > 0 and self.running:
-                self._sync_agenda()
-                act = self.agenda.get_next()
-                if act is None:
-                    break
-                steps -= 1
-                firing = Firing(act.rule.__name__,
-                                sorted(act.facts, key=lambda f: f["__factid__"]))
-                self.fire_counts[firing.rule] += 1
-                try:
-                    act.rule(self, **{k: v for k, v in act.context.items() if not k.startswith("__")})
-                except Exception as exc:
-                    raise RuleFailed(firing.rule, exc) from exc
-                firing.declared = list(self.facts.added)
-                if self.on_firing is not None:
-                    self.on_firing(firing)
-        finally:
-            self.running = False
-            # Match the last action's changes now, so the agenda is current after a halt.
-            self._sync_agenda()
+        with collector_paused():
+            for node in self._nodes:
+                node._reset()

@@ -1,0 +1,59 @@
+"""The one place offercoach imports experta: made to import on Python 3.11+, leaving the host's logging alone.
+
+Every other module takes experta's names from here. The correctness fixes are in experta_fixes.py, the
+speed-ups in experta_speed.py.
+"""
+
+from __future__ import annotations
+
+import collections
+import collections.abc
+import logging
+
+# experta pins frozendict 1.2, which still reads collections.Mapping (gone since 3.10).
+if not hasattr(collections, "Mapping"):
+    collections.Mapping = collections.abc.Mapping  # type: ignore[attr-defined]
+
+# Importing experta calls logging.basicConfig(); keep the root logger as the host left it.
+_root_handlers = list(logging.getLogger().handlers)
+from experta import AND, AS, EXISTS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
+from experta.fact import InitialFact
+from experta.fieldconstraint import L
+from experta.matchers.rete import ReteMatcher
+from experta.matchers.rete.check import FeatureCheck, TypeCheck
+from experta.matchers.rete.mixins import ChildNode
+from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode
+from experta.matchers.rete.token import Token
+from experta.strategies import DepthStrategy
+
+logging.getLogger().handlers[:] = _root_handlers
+# The watcher loggers are process-global and would write to the host's handlers (or, with none,
+# to stderr through logging's last resort): give them a sink of their own instead.
+for _name in ("RULES", "FACTS", "ACTIVATIONS", "AGENDA", "ENGINE"):
+    _watcher = logging.getLogger(f"experta.watchers.{_name}")
+    _watcher.propagate = False
+    _watcher.addHandler(logging.NullHandler())
+
+__all__ = [
+    "AND",
+    "AS",
+    "EXISTS",
+    "NOT",
+    "OR",
+    "BusNode",
+    "ChildNode",
+    "ConflictSetNode",
+    "DepthStrategy",
+    "Fact",
+    "FeatureCheck",
+    "FeatureTesterNode",
+    "InitialFact",
+    "KnowledgeEngine",
+    "L",
+    "P",
+    "ReteMatcher",
+    "Rule",
+    "Token",
+    "TypeCheck",
+    "W",
+]
