@@ -6,10 +6,11 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+
+from .engine.formats import FORMATS
 
 EXIT_KNOWLEDGE = 1
 EXIT_USAGE = 2
@@ -47,20 +48,20 @@ def _exit_codes() -> Iterator[None]:
 @contextlib.contextmanager
 def _consultation_stops(save: str | None) -> Iterator[None]:
     """End a consultation that stops early (quit, end of input, Ctrl-C, a failed save) with one message."""
-    from .engine import english
+    from .engine import dialogue
     from .engine.errors import ConsultationStopped
+    from .engine.transcript import cannot_save
 
     try:
         yield
     except OSError as exc:  # engine errors are not OSErrors; this is writing the transcript
-        _fail(english.cannot_save(str(save), exc.strerror or str(exc)), EXIT_USAGE)
+        raise cannot_save(str(save), exc.strerror or str(exc)) from None  # said by _exit_codes, outside
     except ConsultationStopped:
-        _fail(english.stopped("stopped at your request", save), 0)
+        _fail(dialogue.quit_message(save), 0)
     except EOFError:
-        _fail("\n" + english.stopped("input ended before the consultation finished", save, no_input_hint=True),
-              EXIT_USAGE)
+        _fail(dialogue.input_ended(save), EXIT_USAGE)
     except KeyboardInterrupt:
-        _fail("\n" + english.stopped("interrupted", save), EXIT_INTERRUPTED)
+        _fail(dialogue.interrupted(save), EXIT_INTERRUPTED)
 
 
 def _load(knowledge: tuple[str, ...]) -> Any:
@@ -74,6 +75,8 @@ MAX_ANSWER_LINE = 4096  # longer lines are cut here and the rest discarded, boun
 
 
 def _ask_line(prompt: str) -> str:
+    from .engine.text import ECHOED, shorten
+
     click.echo(prompt, nl=False, err=True)
     line = sys.stdin.readline(MAX_ANSWER_LINE)
     if not line:
@@ -83,7 +86,7 @@ def _ask_line(prompt: str) -> str:
             pass
     answer = line.rstrip("\r\n")
     if not sys.stdin.isatty():  # show piped answers, so the dialogue reads as it would on a terminal
-        click.echo(answer if len(answer) <= 80 else answer[:77] + "...", err=True)
+        click.echo(shorten(answer, ECHOED), err=True)
     return answer
 
 
@@ -106,13 +109,17 @@ def main() -> None:
 
 @main.command()
 @knowledge_option
-@click.option("--answers", "answers_file", metavar="FILE", help="YAML or JSON mapping of question id to value.")
-@click.option("--answer", "answer_options", multiple=True, metavar="ID=VALUE", help="Give one answer; repeatable.")
-@click.option("--no-input", is_flag=True, help="Never prompt; questions without an answer are taken as unknown.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+@click.option("--answers", "answers_file", metavar="FILE",
+              help="YAML or JSON mapping of question id to value.")
+@click.option("--answer", "answer_options", multiple=True, metavar="ID=VALUE",
+              help="Give one answer; repeatable.")
+@click.option("--no-input", is_flag=True,
+              help="Never prompt; questions without an answer are taken as unknown.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format.")
 @click.option("--save", metavar="FILE", help="Save the transcript to FILE after every answer.")
-@click.option("--resume", metavar="FILE", help="Continue the consultation saved in FILE (and keep saving there).")
+@click.option("--resume", metavar="FILE",
+              help="Continue the consultation saved in FILE (and keep saving there).")
 @click.option("--explain", "with_how", is_flag=True, help="Append how the verdict was reached.")
 def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options: tuple[str, ...],
             no_input: bool, fmt: str, save: str | None, resume: str | None, with_how: bool) -> None:
@@ -126,29 +133,33 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
       offercoach consult --answers my-answers.yaml --answer via_agency=yes --no-input --format json
       offercoach consult --save advice.json      (later: offercoach consult --resume advice.json)
     """
-    from .engine import english
     from .engine.answers import parse_answer_option, read_answers_file
     from .engine.consult import consult as run_consultation
     from .engine.consult import not_needed
-    from .engine.report import render, to_json, unfinished_document
-    from .engine.transcript import prepare_resume, read_transcript, write_atomic
+    from .engine.explanations import verdict_how
+    from .engine.results import render, unfinished_document
+    from .engine.text import to_json
+    from .engine.transcript import check_folder, prepare_resume, read_transcript, resuming, write_atomic
 
     kb = _load(knowledge)
     save = save or resume
-    if save and not Path(save).resolve().parent.is_dir():  # say so before any question is answered
-        _fail(english.cannot_save(save, "its folder does not exist"), EXIT_USAGE)
+    if save:
+        with _exit_codes():
+            check_folder(save)
 
-    given: dict[str, Any] = {}  # answers given beforehand: the resumed transcript's unused ones, the file, --answer
+    # Answers given beforehand: the resumed transcript's unused ones, then the file's, then --answer's.
+    given: dict[str, Any] = {}
 
     def save_progress(trace: Any, answers: dict[str, str]) -> None:
         if save:  # the consultation has checked every given answer before the first one is saved
-            write_atomic(save, to_json(unfinished_document(kb, trace, answers, not_needed(kb, given, answers))))
+            document = unfinished_document(kb, trace, answers, not_needed(kb, given, answers))
+            write_atomic(save, to_json(document))
 
     with _exit_codes(), _consultation_stops(save):
         replay: list[tuple[str, str]] = []
         if resume:
             replay, given, notes = prepare_resume(read_transcript(resume), kb, resume)
-            for note in [*notes, english.resuming(resume, replay)]:
+            for note in [*notes, resuming(resume, replay)]:
                 click.echo(note, err=True)
         given.update(read_answers_file(answers_file) if answers_file else {})
         given.update(parse_answer_option(text) for text in answer_options)
@@ -160,7 +171,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
         click.echo("", err=True)  # a blank line between the dialogue and the advice
     click.echo(render(kb, outcome, fmt), nl=False)
     if with_how and fmt != "json":
-        click.echo("\n" + english.verdict_how(kb, outcome, markdown=fmt == "markdown"), nl=False)
+        click.echo("\n" + verdict_how(kb, outcome, markdown=fmt == "markdown"), nl=False)
 
 
 @main.command()
@@ -170,7 +181,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
 @click.option("--recommendation", metavar="ID", help="How a recommendation was reached.")
 @click.option("--rule", "rule_id", metavar="ID", help="Whether, when and on what a rule fired.")
 @click.option("--why-not", "why_not_id", metavar="RULE_ID", help="Why a rule did not fire.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format.")
 def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recommendation: str | None,
             rule_id: str | None, why_not_id: str | None, fmt: str) -> None:
@@ -184,16 +195,20 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
       offercoach explain advice.json --recommendation protect-your-reputation
       offercoach explain advice.json --why-not withdraw-with-a-full-explanation
     """
-    from .engine import english
-    from .engine.report import explanation
-    from .engine.transcript import outcome_to_explain, read_transcript
+    from .engine.explanations import explanation, one_asked
+    from .engine.transcript import as_recorded, read_transcript
 
-    chosen = [o for o in (of_verdict or None, recommendation, rule_id, why_not_id) if o]
-    if len(chosen) > 1:
-        _fail(english.CHOOSE_ONE_EXPLANATION, EXIT_USAGE)
+    with _exit_codes():
+        one_asked(of_verdict, recommendation, rule_id, why_not_id)
     kb = _load(knowledge)
     with _exit_codes():  # re-running the answers on changed knowledge can also reach no verdict
-        outcome, notes = outcome_to_explain(read_transcript(transcript), kb, transcript)
+        doc = read_transcript(transcript)
+        notes: list[str] = []
+        outcome = as_recorded(doc, kb, transcript)
+        if outcome is None:  # the knowledge changed; only running the answers again needs experta
+            from .engine.consult import rerun
+
+            outcome, notes = rerun(doc, kb, transcript)
         text = explanation(kb, outcome, fmt, recommendation=recommendation, rule=rule_id, why_not=why_not_id)
     for note in notes:
         click.echo(note, err=True)
@@ -223,21 +238,18 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
     Example:
       offercoach rules validate --knowledge default --knowledge ./my-rules
     """
-    from .engine import english
-    from .engine.check import warnings
+    from .engine.check import problems_json, validated, warnings
     from .engine.errors import KnowledgeError
     from .engine.load import load_knowledge
 
     try:
         kb = load_knowledge(_layers(knowledge))
         problems = warnings(kb)
-        summary = english.validated(kb, len(problems))
+        summary = validated(kb, len(problems))
     except KnowledgeError as exc:
         problems, summary = exc.problems, ""
     if fmt == "json":
-        import json
-
-        click.echo(json.dumps([p.as_json() for p in problems], indent=2))
+        click.echo(problems_json(problems))
     else:
         for problem in problems:
             click.echo(str(problem), err=True)
@@ -248,7 +260,8 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
 
 @rules.command(name="test")
 @knowledge_option
-@click.option("--coverage", is_flag=True, help="Also list the rules, recommendations and verdicts no scenario reaches.")
+@click.option("--coverage", is_flag=True,
+              help="Also list the rules, recommendations and verdicts no scenario reaches.")
 def test_scenarios(knowledge: tuple[str, ...], coverage: bool) -> None:
     """Run the knowledge base's scenario files (scenarios/*.yaml in each layer).
 
@@ -259,8 +272,15 @@ def test_scenarios(knowledge: tuple[str, ...], coverage: bool) -> None:
     Example:
       offercoach rules test --knowledge default --knowledge ./my-rules --coverage
     """
-    from .engine import english
-    from .engine.scenarios import read_scenarios, run_scenario, scenario_files, uncovered
+    from .engine.scenarios import (
+        NO_SCENARIOS,
+        progress,
+        read_scenarios,
+        run_scenario,
+        scenario_files,
+        scenario_report,
+        uncovered,
+    )
 
     kb = _load(knowledge)
     with _exit_codes():
@@ -269,13 +289,13 @@ def test_scenarios(knowledge: tuple[str, ...], coverage: bool) -> None:
     results = []
     for n, scenario in enumerate(scenarios, 1):
         if show_progress:
-            click.echo(english.progress(n, len(scenarios)), nl=False, err=True)
+            click.echo(progress(n, len(scenarios)), nl=False, err=True)
         results.append(run_scenario(kb, scenario))
     if show_progress:
         click.echo("", err=True)
-    click.echo(english.scenario_report(results, uncovered(kb, results) if coverage else None), nl=False)
+    click.echo(scenario_report(results, uncovered(kb, results) if coverage else None), nl=False)
     if not scenarios:
-        click.echo(english.NO_SCENARIOS, err=True)
+        click.echo(NO_SCENARIOS, err=True)
     good = all(r.status in ("passed", "gap") for r in results)
     sys.exit(0 if good and scenarios else EXIT_KNOWLEDGE)
 
@@ -291,17 +311,9 @@ def list_rules(knowledge: tuple[str, ...], fmt: str) -> None:
     Example:
       offercoach rules list --knowledge default --knowledge ./my-rules
     """
-    from tabulate import tabulate
+    from .engine.inspection import listing
 
-    from .engine.english import rule_rows
-
-    rows = rule_rows(_load(knowledge))
-    if fmt == "json":
-        import json
-
-        click.echo(json.dumps(rows, indent=2))
-    else:
-        click.echo(tabulate(rows, headers="keys"))
+    click.echo(listing(_load(knowledge), fmt))
 
 
 @rules.command()
@@ -314,16 +326,12 @@ def show(item_id: str, knowledge: tuple[str, ...]) -> None:
     Example:
       offercoach rules show agency-word-spreads
     """
-    from .engine.english import not_found, show_item
-    from .engine.load import source_text
+    from .engine.inspection import show as shown
 
     kb = _load(knowledge)
-    kinds = [k for k in ("rules", "questions", "facts", "recommendations", "verdicts") if item_id in getattr(kb, k)]
-    if not kinds:
-        every = [i for k in ("rules", "questions", "facts", "recommendations", "verdicts") for i in getattr(kb, k)]
-        _fail(f"offercoach: {not_found('item', item_id, every, 'in the knowledge')}", EXIT_USAGE)
-    click.echo("\n".join(show_item(kb, k, item_id, source_text(getattr(kb, k)[item_id].where)) for k in kinds),
-               nl=False)
+    with _exit_codes():
+        text = shown(kb, item_id)
+    click.echo(text, nl=False)
 
 
 @rules.command()
@@ -344,14 +352,14 @@ def graph(knowledge: tuple[str, ...], fmt: str) -> None:
 
 
 def run() -> None:
-    """The console script: Click's handling, except that Ctrl-C anywhere exits 130 with one line, no traceback."""
+    """The console script: Click's handling, except that Ctrl-C anywhere exits 130 with one line."""
     try:
         code = main.main(standalone_mode=False)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except (KeyboardInterrupt, click.Abort):
-        from .engine import english
+        from .engine.dialogue import interrupted_elsewhere
 
-        _fail("\n" + english.stopped("interrupted", None, nothing_decided=False), EXIT_INTERRUPTED)
+        _fail(interrupted_elsewhere(), EXIT_INTERRUPTED)
     sys.exit(code if isinstance(code, int) else 0)

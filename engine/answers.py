@@ -1,4 +1,4 @@
-"""Reading the answers a person gives beforehand: an answers file and --answer ID=VALUE options."""
+"""The answers a person gives: an answers file or --answer ID=VALUE, each checked against the knowledge."""
 
 from __future__ import annotations
 
@@ -7,7 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AnswerError, KnowledgeError, UsageError
+from .knowledge import KnowledgeBase
+from .text import nearest, shorten
 from .yaml_source import read_yaml
+
+
+def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
+    """Return `value` if it may answer `question_id`; else raise AnswerError naming the allowed values."""
+    question = kb.questions.get(question_id)
+    if question is None:
+        raise AnswerError(f"unknown question '{question_id}'{nearest(question_id, kb.questions)} "
+                          f"(known questions: {', '.join(kb.questions)})")
+    if not isinstance(value, str) or value not in question.allowed:
+        shown = shorten(value if isinstance(value, str) else json.dumps(value, default=str))
+        raise AnswerError(f"'{shown}' is not an allowed answer to '{question_id}'; "
+                          f"allowed: {', '.join(question.allowed)}")
+    return value
 
 
 def read_answers_file(path: str) -> dict[str, Any]:

@@ -1,14 +1,29 @@
-"""Meaning checks on a loaded knowledge base: every id resolves, every value is allowed, no rule is unmatchable."""
+"""Meaning checks on loaded knowledge (every id resolves, every value is allowed, no rule is unmatchable)."""
 
 from __future__ import annotations
 
 import itertools
+import json
 import math
 
 from .errors import KnowledgeError, Problem
-from .explain import holds
-from .knowledge import AnswerIn, FactHolds, KnowledgeBase, Not, Question, Recommendation, Rule, VerdictIs, Where, walk
-from .load import layers_shown, nearest, wording_label
+from .knowledge import (
+    AnswerIn,
+    FactHolds,
+    KnowledgeBase,
+    Not,
+    Question,
+    Recommendation,
+    Rule,
+    VerdictIs,
+    Where,
+    holds,
+    layers_shown,
+    walk,
+)
+from .text import nearest, wording_label
+
+NEEDED = ("questions", "rules", "verdicts")  # the kinds a usable knowledge base cannot do without
 
 
 def _problem(where: Where, message: str, severity: str = "error") -> Problem:
@@ -17,7 +32,8 @@ def _problem(where: Where, message: str, severity: str = "error") -> Problem:
 
 def _check_refs(item: Rule | Recommendation, label: str, kind: str, ids: tuple[str, ...],
                 known: dict) -> list[Problem]:
-    return [_problem(item.at.get(f"{kind}:{i}", item.where), f"{label}: unknown {kind} '{i}'{nearest(i, known)}")
+    return [_problem(item.at.get(f"{kind}:{i}", item.where),
+                     f"{label}: unknown {kind} '{i}'{nearest(i, known)}")
             for i in ids if i not in known]
 
 
@@ -28,7 +44,8 @@ def _check_answer(kb: KnowledgeBase, label: str, cond: AnswerIn) -> list[Problem
         return [_problem(cond.where, f"{label}: unknown question '{cond.question}'"
                                      f"{nearest(cond.question, kb.questions)}")]
     return [_problem(cond.where, f"{label}: '{value}' is not an allowed value of question '{question.id}'"
-                                 f"{nearest(value, question.allowed)} (allowed: {', '.join(question.allowed)})")
+                                 f"{nearest(value, question.allowed)} "
+                                 f"(allowed: {', '.join(question.allowed)})")
             for value in cond.values if value not in question.allowed]
 
 
@@ -100,11 +117,12 @@ MAX_COMBINATIONS = 50_000  # beyond this many answer combinations a rule is assu
 
 
 def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
-    """Whether some answers, and some choice of the facts that can be concluded, make `rule`'s conditions hold."""
+    """Whether some answers, and some choice of the concludable facts, make `rule`'s conditions hold."""
     leaves = list(walk(rule.when))
     questions = sorted({c.question for c in leaves if isinstance(c, AnswerIn)})
     facts = sorted({c.fact for c in leaves if isinstance(c, FactHolds)} & reachable)
-    # The chosen verdict may be any verdict of the knowledge; which ones rules propose is a warning's business.
+    # The chosen verdict may be any verdict of the knowledge;
+    # which ones rules propose is a warning's business.
     verdicts: list[str | None] = list(kb.verdicts) if rule.reads_verdict() else [None]
     choices = [kb.questions[q].allowed for q in questions] + [[True, False]] * len(facts) + [verdicts]
     if math.prod(len(c) for c in choices) > MAX_COMBINATIONS:
@@ -118,7 +136,7 @@ def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
 
 
 def reachable_facts(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
-    """The rules that can fire and the facts they can conclude, grown to a fixpoint from the answers alone."""
+    """The rules that can fire and the facts they can conclude, grown to a fixpoint from the answers."""
     fireable: set[str] = set()
     facts: set[str] = set()
     changed = True
@@ -143,8 +161,8 @@ def unmatchable_rules(kb: KnowledgeBase) -> list[Problem]:
             reason = "its conditions contradict each other, whatever the answers"
         else:
             missing = sorted({c.fact for c in walk(rule.when) if isinstance(c, FactHolds)} - facts)
-            reason = (f"it needs {', '.join(repr(f) for f in missing)}, which no rule that can fire concludes "
-                      "(a derivation cycle?)")
+            reason = (f"it needs {', '.join(repr(f) for f in missing)}, which no rule that can fire "
+                      "concludes (a derivation cycle?)")
         problems.append(_problem(rule.where, f"rule '{rule.id}' can never fire: {reason}"))
     return problems
 
@@ -189,8 +207,8 @@ def unused_facts(kb: KnowledgeBase) -> list[Problem]:
     """Facts no rule reads (a conclusion that leads nowhere) or no rule concludes."""
     read = {c.fact for rule in kb.rules.values() for c in walk(rule.when) if isinstance(c, FactHolds)}
     concluded = {f for rule in kb.rules.values() for f in rule.conclude}
-    return [_problem(f.where, f"fact '{f.id}' is {'concluded' if f.id in concluded else 'defined'} but no rule "
-                              "reads it", "warning")
+    return [_problem(f.where, f"fact '{f.id}' is {'concluded' if f.id in concluded else 'defined'} "
+                              "but no rule reads it", "warning")
             for f in kb.facts.values() if f.id not in read]
 
 
@@ -206,7 +224,7 @@ def check_knowledge(kb: KnowledgeBase) -> None:
         problems += _check_refs(rec, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
     problems += negation_cycles(kb)
     where = Where(layers_shown(kb.layers), 0, 0)
-    for kind in ("questions", "rules", "verdicts"):
+    for kind in NEEDED:
         if not getattr(kb, kind):
             problems.append(_problem(where, f"the knowledge has no {kind}"))
     if not problems:  # reachability needs every reference to resolve
@@ -217,4 +235,18 @@ def check_knowledge(kb: KnowledgeBase) -> None:
 
 def warnings(kb: KnowledgeBase) -> list[Problem]:
     """What 'rules validate' warns about in a usable knowledge base: dead or unused items."""
-    return sorted(unreachable_conclusions(kb) + unproposed_verdicts(kb) + unread_questions(kb) + unused_facts(kb))
+    return sorted(unreachable_conclusions(kb) + unproposed_verdicts(kb) + unread_questions(kb)
+                  + unused_facts(kb))
+
+
+def validated(kb: KnowledgeBase, warned: int) -> str:
+    """The last line of a 'rules validate' that found no errors, with the number of warnings."""
+    counted = f" ({warned} warnings)" if warned else ""
+    return (f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, "
+            f"{len(kb.recommendations)} recommendations, {len(kb.verdicts)} verdicts "
+            f"in {len(kb.files)} files of layers {', '.join(kb.layers)}{counted}")
+
+
+def problems_json(problems: list[Problem]) -> str:
+    """'rules validate --format json': every problem, located."""
+    return json.dumps([p.as_json() for p in problems], indent=2)

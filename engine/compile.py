@@ -165,8 +165,9 @@ def compile_rules(kb: KnowledgeBase) -> list[Rule]:
             earlier = tuple(true_pattern(c) for c in conditions[:k]) + verdict_gate
             for question, context in waits(condition, earlier):
                 pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))
-                compiled.append(_named(Rule(pattern, salience=base + NEED_OFFSET), _need_action(question, rule.id),
-                                       f"{NEED_PREFIX}{rule.id}:{question}", order))
+                compiled.append(_named(Rule(pattern, salience=base + NEED_OFFSET),
+                                       _need_action(question, rule.id), f"{NEED_PREFIX}{rule.id}:{question}",
+                                       order))
     for order, question in enumerate(kb.questions):
         pattern = AND(EXISTS(Wanted(question=question)), NOT(answer_class(question)()))
         compiled.append(_named(Rule(pattern, salience=ASK_SALIENCE), _ask_action(question),

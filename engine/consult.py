@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from . import english, explain
+from . import explain
+from .answers import check_answer
 from .compile import AdviceEngine, Chosen, Proposed, Recommended, Wanted, answer_class
-from .errors import AnswerError, ConsultationStopped, InferenceError, KnowledgeError, Problem
+from .dialogue import Ask, Back, Say, ask_question
+from .errors import InferenceError, KnowledgeError, Problem
 from .experta_fixes import RuleFailed
-from .explain import ConditionReport
-from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule
-from .load import layers_shown, nearest
+from .knowledge import UNKNOWN, KnowledgeBase, layers_shown
+from .text import answers_phrase
 from .trace import Asked, Outcome, Trace
+from .transcript import prepare_resume
 
 MAX_STEPS = 100_000  # firings per run between questions; each rule fires at most once, so far above need
 
-Ask = Callable[[str], str]
-Say = Callable[[str], None]
 OnAnswer = Callable[[Trace, dict[str, str]], None]
 
 
@@ -38,27 +37,9 @@ def engine_for(kb: KnowledgeBase) -> AdviceEngine:
     return cached[1]
 
 
-def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
-    """Return `value` if it may answer `question_id`; else raise AnswerError naming the allowed values."""
-    question = kb.questions.get(question_id)
-    if question is None:
-        raise AnswerError(f"unknown question '{question_id}'{nearest(question_id, kb.questions)} "
-                          f"(known questions: {', '.join(kb.questions)})")
-    if not isinstance(value, str) or value not in question.allowed:
-        shown = value if isinstance(value, str) else json.dumps(value, default=str)
-        shown = shown if len(shown) <= 40 else shown[:37] + "..."
-        raise AnswerError(f"'{shown}' is not an allowed answer to '{question_id}'; "
-                          f"allowed: {', '.join(question.allowed)}")
-    return value
-
-
 def not_needed(kb: KnowledgeBase, given: dict[str, str], answers: dict[str, str]) -> dict[str, str]:
     """The answers given beforehand that the consultation has not used, in the knowledge's question order."""
     return {q: given[q] for q in kb.questions if q in given and q not in answers}
-
-
-class _Back(Exception):
-    """The person asked to undo their previous answer."""
 
 
 class Consultation:
@@ -78,7 +59,7 @@ class Consultation:
         while True:
             try:
                 outcome = self._run_once()
-            except _Back:
+            except Back:
                 if self.typed:
                     self.typed.pop()
                 continue
@@ -99,7 +80,8 @@ class Consultation:
             if engine.asking is None:
                 if verdict is not None:
                     break
-                # Settled: choose the verdict once, then run on for the rules that read it (they only recommend).
+                # Settled: choose the verdict once,
+                # then run on for the rules that read it (they only recommend).
                 verdict, candidates = self._choose(engine, answers)
                 engine.declare(Chosen(id=verdict))
                 continue
@@ -112,8 +94,9 @@ class Consultation:
             elif self.ask is None:
                 value, how = UNKNOWN, "unanswered"
             else:
-                value = self._prompt(question, len(answers) + 1, answers,
-                                     partial(explain.waiting_reports, self.kb, waiting, answers, trace, verdict))
+                waiting_reports = partial(explain.waiting_reports, self.kb, waiting, answers, trace, verdict)
+                value = ask_question(self.kb, question, len(answers) + 1, answers, waiting_reports,
+                                     self.ask, self.say, can_undo=bool(self.typed))
                 how = "answered"
                 self.typed.append((question.id, value))
             answers[question.id] = value
@@ -133,44 +116,20 @@ class Consultation:
             raise InferenceError(f"{exc}; the consultation stopped") from None
         if engine.asking is None and engine.agenda.activations:
             busiest = ", ".join(f"{rule} ({n}x)" for rule, n in engine.fire_counts.most_common(3))
-            raise InferenceError(f"inference did not settle within {MAX_STEPS} rule firings; the rules firing "
-                                 f"most: {busiest}")
+            raise InferenceError(f"inference did not settle within {MAX_STEPS} rule firings; "
+                                 f"the rules firing most: {busiest}")
 
     def _waiting(self, engine: AdviceEngine, question: str) -> list[str]:
-        rules = {f["rule"] for f in engine.facts.values() if isinstance(f, Wanted) and f["question"] == question}
+        rules = {f["rule"] for f in engine.facts.values()
+                 if isinstance(f, Wanted) and f["question"] == question}
         return [r for r in self.kb.rules if r in rules]
-
-    def _prompt(self, question: Question, number: int, answers: dict[str, str],
-                waiting: Callable[[], list[tuple[Rule, list[ConditionReport]]]]) -> str:
-        assert self.ask is not None
-        self.say(english.question_block(question, number, answers))
-        while True:
-            raw = self.ask(english.prompt(question)).strip()
-            word = raw.lower()
-            if word in ("quit", "exit"):
-                raise ConsultationStopped("stopped at your request; nothing was decided")
-            if word == "back":
-                if self.typed:
-                    raise _Back()
-                self.say(english.NOTHING_TO_UNDO)
-                continue
-            if word in ("help", "?"):
-                self.say(english.question_help(question, answers))
-                continue
-            if word == "why":
-                self.say(english.why_asked(self.kb, question, waiting()))
-                continue
-            value = english.read_choice(question, word)
-            if value is not None:
-                return value
-            self.say(english.not_allowed(question, raw))
 
     def _choose(self, engine: AdviceEngine, answers: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
         """The winning verdict among the candidates proposed so far, and those candidates."""
         candidates = [(f["id"], f["by"]) for f in engine.facts.values() if isinstance(f, Proposed)]
         if not candidates:
             raise KnowledgeError([Problem(layers_shown(self.kb.layers), 0, 0,
-                                          english.no_verdict(list(answers.items())))])
+                                          no_verdict(list(answers.items())))])
         order = list(self.kb.verdicts)
         verdict = max((v for v, _ in candidates),
                       key=lambda v: (self.kb.verdicts[v].priority, -order.index(v)))
@@ -190,8 +149,8 @@ class Consultation:
         # The first rule, in knowledge order, that proposed the winner and gave its words for this case:
         # writing order lets a coach rank the cases, whatever order the questions were answered in.
         summary = next((r.summary for r in self.kb.rules.values() if r.id in because and r.summary), None)
-        return Outcome(verdict, because, candidates, ranked,
-                       answers, [a.question for a in trace.asked if a.given == "unanswered"], trace, summary=summary)
+        unanswered = [a.question for a in trace.asked if a.given == "unanswered"]
+        return Outcome(verdict, because, candidates, ranked, answers, unanswered, trace, summary=summary)
 
 
 def consult(kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say,
@@ -201,3 +160,13 @@ def consult(kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say,
     `replay` holds answers typed earlier (a resumed transcript); `on_answer` is called after every answer.
     """
     return Consultation(kb, given, ask, say, replay, on_answer).run()
+
+
+def rerun(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[Outcome, list[str]]:
+    """The consultation a transcript records, run again on changed knowledge, with notes on what changed."""
+    replay, given, notes = prepare_resume(doc, kb, path)
+    return consult(kb, given, None, lambda _: None, replay=replay), notes
+
+
+def no_verdict(answers: list[tuple[str, str]]) -> str:
+    return f"no rule proposes a verdict for these answers ({answers_phrase(answers) or 'no answers'})"

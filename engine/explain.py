@@ -1,35 +1,12 @@
-"""Explanations as data, from the recorded trace and the knowledge: WHY a question, HOW a conclusion, WHY-NOT a rule."""
+"""Explanations as data from the trace and the knowledge: WHY a question, HOW a conclusion, WHY-NOT a rule."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-from .knowledge import AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, Rule, VerdictIs, walk
+from .knowledge import AnswerIn, Condition, FactHolds, KnowledgeBase, Rule, VerdictIs, holds, walk
 from .trace import Step, Trace
-
-
-def holds(cond: Condition, answers: dict[str, str], facts: set[str], settled: bool,
-          verdict: str | None = None) -> bool | None:
-    """Whether `cond` holds: True, False, or None while still open.
-
-    Unanswered questions are open; an absent fact is false once the consultation is `settled`;
-    a verdict condition is open until the `verdict` is chosen.
-    """
-    if isinstance(cond, AnswerIn):
-        value = answers.get(cond.question)
-        return None if value is None else value in cond.values
-    if isinstance(cond, FactHolds):
-        return True if cond.fact in facts else (False if settled else None)
-    if isinstance(cond, VerdictIs):
-        return None if verdict is None else verdict in cond.verdicts
-    if isinstance(cond, Not):
-        inner = holds(cond.condition, answers, facts, settled, verdict)
-        return None if inner is None else not inner
-    results = [holds(c, answers, facts, settled, verdict) for c in cond.conditions]
-    if isinstance(cond, AllOf):
-        return False if False in results else (True if all(results) else None)
-    return True if True in results else (False if all(r is False for r in results) else None)
 
 
 @dataclass
@@ -45,7 +22,7 @@ class ConditionReport:
 
 def condition_reports(rule: Rule, answers: dict[str, str], trace: Trace, settled: bool,
                       verdict: str | None = None) -> list[ConditionReport]:
-    """Each top-level condition of `rule`, judged on `answers`, the facts the trace concluded and the chosen `verdict`."""
+    """Each top-level condition of `rule`, judged on `answers`, the facts concluded and the `verdict`."""
     concluded = {d["fact"]: s for s in reversed(trace.steps) for d in s.declared if "fact" in d}
     reports = []
     for cond in rule.when.conditions:
@@ -78,7 +55,7 @@ class WhyNot:
 
 def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: str,
             verdict: str | None = None) -> WhyNot:
-    """Why `rule_id` did not fire: each condition with its recorded value, and why unasked questions were not needed."""
+    """Why `rule_id` did not fire: each condition judged, and why each question never asked was not needed."""
     rule = kb.rules[rule_id]
     step = trace.fired(rule_id)
     reports = condition_reports(rule, answers, trace, settled=True, verdict=verdict)
@@ -91,13 +68,15 @@ def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: s
         for question, value in report.answers:
             if value is not None or any(n.question == question for n in result.not_needed):
                 continue
-            earlier = [r for r in reports[:k] if r.held is False] or [r for r in reports[:k] if r.held is None]
+            earlier = [r for r in reports[:k] if r.held is False] \
+                or [r for r in reports[:k] if r.held is None]
             if other_verdict:
                 result.not_needed.append(NotNeeded(question, other_verdict, "verdict"))
             elif earlier:
                 result.not_needed.append(NotNeeded(question, earlier, "earlier"))
             else:
-                result.not_needed.append(NotNeeded(question, [r for r in reports if r.held is False], "ruled out"))
+                failed = [r for r in reports if r.held is False]
+                result.not_needed.append(NotNeeded(question, failed, "ruled out"))
     return result
 
 

@@ -10,9 +10,12 @@ SHAPES = {"question": ("box", '["{}"]'), "rule": ("ellipse", '("{}")'), "fact": 
           "recommendation": ("component", '[["{}"]]'), "verdict": ("doubleoctagon", '{{{{"{}"}}}}')}
 
 
-def edges(kb: KnowledgeBase) -> tuple[list[tuple[str, str]], list[tuple[tuple[str, str], tuple[str, str], bool]]]:
-    """Nodes (kind, id) and edges (from, to, negated): questions, facts and verdicts read into rules, rules into conclusions."""
-    nodes: list[tuple[str, str]] = [("question", q) for q in kb.questions]
+Node = tuple[str, str]  # (kind, id)
+
+
+def edges(kb: KnowledgeBase) -> tuple[list[Node], list[tuple[Node, Node, bool]]]:
+    """Nodes and edges (from, to, negated): what each rule reads, and what it concludes."""
+    nodes: list[Node] = [("question", q) for q in kb.questions]
     links = []
     for rule in kb.rules.values():
         node = ("rule", rule.id)
@@ -36,7 +39,7 @@ def edges(kb: KnowledgeBase) -> tuple[list[tuple[str, str]], list[tuple[tuple[st
 PREFIXES = {"question": "q", "rule": "r", "fact": "f", "recommendation": "rec", "verdict": "v"}
 
 
-def _mermaid_id(node: tuple[str, str]) -> str:
+def _mermaid_id(node: Node) -> str:
     return f"{PREFIXES[node[0]]}_{re.sub(r'[^A-Za-z0-9]', '_', node[1])}"
 
 

@@ -1,13 +1,15 @@
-"""The knowledge base as plain data: sections, questions, facts, rules, recommendations, verdicts."""
+"""The knowledge as plain data: its items, what their conditions mean, and the layers it is read from."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from pathlib import Path
 
 UNKNOWN = "unknown"
+BUILT_IN = Path(__file__).resolve().parent.parent / "knowledge"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,29 @@ def walk(condition: Condition) -> Iterator[Condition]:
             yield from walk(inner)
 
 
+def holds(cond: Condition, answers: dict[str, str], facts: set[str], settled: bool,
+          verdict: str | None = None) -> bool | None:
+    """Whether `cond` holds: True, False, or None while still open.
+
+    Unanswered questions are open; an absent fact is false once the consultation is `settled`;
+    a verdict condition is open until the `verdict` is chosen.
+    """
+    if isinstance(cond, AnswerIn):
+        value = answers.get(cond.question)
+        return None if value is None else value in cond.values
+    if isinstance(cond, FactHolds):
+        return True if cond.fact in facts else (False if settled else None)
+    if isinstance(cond, VerdictIs):
+        return None if verdict is None else verdict in cond.verdicts
+    if isinstance(cond, Not):
+        inner = holds(cond.condition, answers, facts, settled, verdict)
+        return None if inner is None else not inner
+    results = [holds(c, answers, facts, settled, verdict) for c in cond.conditions]
+    if isinstance(cond, AllOf):
+        return False if False in results else (True if all(results) else None)
+    return True if True in results else (False if all(r is False for r in results) else None)
+
+
 @dataclass(frozen=True)
 class Section:
     id: str
@@ -135,7 +160,7 @@ class Rule:
     summary: str | None = None  # what the proposed verdict says in this case; None: the verdict's own summary
 
     def reads_verdict(self) -> bool:
-        """Whether a condition reads the chosen verdict, so the rule fires only after the verdict is chosen."""
+        """Whether a condition reads the chosen verdict, so that the rule fires only after it is chosen."""
         return any(isinstance(c, VerdictIs) for c in self.when.conditions)
 
 
@@ -159,21 +184,34 @@ class Verdict:
     where: Where
 
 
+def _kind(singular: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, object]:
+    """A KnowledgeBase table's metadata: what one of its items is called, and the keys a file gives it."""
+    return {"singular": singular, "required": required, "optional": optional}
+
+
 @dataclass
 class KnowledgeBase:
     """Everything the knowledge files say, each kind keyed by id in knowledge order."""
 
     layers: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # "layer/name.yaml" -> sha256 of its bytes
-    sections: dict[str, Section] = field(default_factory=dict)
-    questions: dict[str, Question] = field(default_factory=dict)
-    facts: dict[str, FactDef] = field(default_factory=dict)
-    rules: dict[str, Rule] = field(default_factory=dict)
-    recommendations: dict[str, Recommendation] = field(default_factory=dict)
-    verdicts: dict[str, Verdict] = field(default_factory=dict)
-    origin: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> the layer it comes from
-    overridden: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> the layer it replaced
-    disabled: dict[tuple[str, str], str] = field(default_factory=dict)  # (kind, id) -> the layer that disabled it
+    # The kinds of item, in the order a knowledge file's sections are read; KINDS below is made from them.
+    sections: dict[str, Section] = field(default_factory=dict, metadata=_kind(
+        "section", ("id", "title", "summary")))
+    questions: dict[str, Question] = field(default_factory=dict, metadata=_kind(
+        "question", ("id", "prompt", "help", "values"), ("wording",)))
+    facts: dict[str, FactDef] = field(default_factory=dict, metadata=_kind(
+        "fact", ("id", "meaning")))
+    rules: dict[str, Rule] = field(default_factory=dict, metadata=_kind(
+        "rule", ("id", "title", "when", "then", "sources", "rationale"), ("salience",)))
+    recommendations: dict[str, Recommendation] = field(default_factory=dict, metadata=_kind(
+        "recommendation", ("id", "title", "advice", "sources"), ("priority",)))
+    verdicts: dict[str, Verdict] = field(default_factory=dict, metadata=_kind(
+        "verdict", ("id", "title", "summary", "priority")))
+    # (kind, id) -> the layer it comes from; the layer it replaced; the layer that disabled it
+    origin: dict[tuple[str, str], str] = field(default_factory=dict)
+    overridden: dict[tuple[str, str], str] = field(default_factory=dict)
+    disabled: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def identity(self) -> dict[str, object]:
         """What a transcript records to recognise this knowledge later: layers, file hashes, one digest."""
@@ -183,3 +221,28 @@ class KnowledgeBase:
     def producers(self, fact: str) -> list[Rule]:
         """The rules that conclude `fact`."""
         return [r for r in self.rules.values() if fact in r.conclude]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of item: its KnowledgeBase table (and key in a knowledge file), and how a file writes it."""
+
+    table: str
+    singular: str
+    required: tuple[str, ...]
+    optional: tuple[str, ...]
+
+
+KINDS: dict[str, Kind] = {f.name: Kind(f.name, **f.metadata)
+                          for f in fields(KnowledgeBase) if f.metadata}
+TABLES: dict[str, str] = {kind.singular: kind.table for kind in KINDS.values()}  # "rule" -> "rules"
+
+
+def layer_dirs(layers: list[str]) -> list[Path]:
+    """Resolve layer names to directories; the word 'default' names the built-in knowledge."""
+    return [BUILT_IN if name == "default" else Path(name) for name in layers]
+
+
+def layers_shown(layers: list[str]) -> str:
+    """The layers' directories, for a problem that belongs to the knowledge as a whole."""
+    return ", ".join(str(d) for d in layer_dirs(layers))

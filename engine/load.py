@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .check import check_knowledge
 from .errors import KnowledgeError, Problem
 from .knowledge import (
+    KINDS,
     UNKNOWN,
     AllOf,
     AnswerIn,
@@ -28,50 +29,22 @@ from .knowledge import (
     VerdictIs,
     Where,
     Wording,
+    layer_dirs,
     walk,
 )
+from .text import nearest, wording_label
 from .yaml_source import LocatedDict, LocatedList, parse_yaml_bytes, read_file_bytes
 
-BUILT_IN = Path(__file__).resolve().parent.parent / "knowledge"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 SALIENCE_RANGE = range(-100, 101)
-MAX_CONDITION_DEPTH = 16  # 'not', 'all' and 'any' inside each other; deeper is unreadable, and bounded recursion
+# How deep 'not', 'all' and 'any' may nest: deeper is unreadable, and the bound keeps recursion safe.
+MAX_CONDITION_DEPTH = 16
 
-# kind -> (singular, required keys, optional keys)
-KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    "sections": ("section", ("id", "title", "summary"), ()),
-    "questions": ("question", ("id", "prompt", "help", "values"), ("wording",)),
-    "facts": ("fact", ("id", "meaning"), ()),
-    "rules": ("rule", ("id", "title", "when", "then", "sources", "rationale"), ("salience",)),
-    "recommendations": ("recommendation", ("id", "title", "advice", "sources"), ("priority",)),
-    "verdicts": ("verdict", ("id", "title", "summary", "priority"), ()),
-}
 CONDITION_FORMS = ("answer", "is", "one_of", "fact", "verdict", "not", "all", "any")
 THEN_KEYS = ("conclude", "recommend", "verdict", "summary")
 LAYER_KEYS = ("override",)  # and 'disable', which stands alone with 'id'
 WORDING_KEYS = ("when", "prompt", "help", "values")
 RULE_ONLY_FORMS = ("fact", "verdict")  # a wording fits the person's own answers, not what rules made of them
-
-
-def nearest(word: str, known: Any) -> str:
-    """A ' did you mean ...?' hint naming the closest of `known`, or ''."""
-    match = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
-    return f"; did you mean '{match[0]}'?" if match else ""
-
-
-def layer_dirs(layers: list[str]) -> list[Path]:
-    """Resolve layer names to directories; the word 'default' names the built-in knowledge."""
-    return [BUILT_IN if name == "default" else Path(name) for name in layers]
-
-
-def wording_label(question_label: str, n: int) -> str:
-    """How problems name the `n`th wording variant of a question: "question 'reason', wording 2"."""
-    return f"{question_label}, wording {n}"
-
-
-def layers_shown(layers: list[str]) -> str:
-    """The layers' directories, for a problem that belongs to the knowledge as a whole."""
-    return ", ".join(str(d) for d in layer_dirs(layers))
 
 
 def knowledge_files(directory: Path) -> list[Path]:
@@ -80,18 +53,22 @@ def knowledge_files(directory: Path) -> list[Path]:
         if not directory.is_dir():
             what = "is not a directory" if directory.exists() else "does not exist"
             raise KnowledgeError([Problem(str(directory), 0, 0, f"the knowledge directory {what}")])
-        candidates = sorted((p for p in directory.iterdir() if p.suffix in (".yaml", ".yml")), key=lambda p: p.name)
+        candidates = sorted((p for p in directory.iterdir() if p.suffix in (".yaml", ".yml")),
+                            key=lambda p: p.name)
     except OSError as exc:
-        raise KnowledgeError([Problem(str(directory), 0, 0, f"cannot list the directory: {exc.strerror}")]) from None
+        raise KnowledgeError([Problem(str(directory), 0, 0,
+                                      f"cannot list the directory: {exc.strerror}")]) from None
     problems = []
     inside = directory.resolve()
     for path in candidates:
         if path.is_symlink() and not path.exists():
-            problems.append(Problem(str(path), 0, 0, "a broken or looping symbolic link; remove it or fix it"))
+            problems.append(Problem(str(path), 0, 0,
+                                    "a broken or looping symbolic link; remove it or fix it"))
         elif not path.is_file():
             problems.append(Problem(str(path), 0, 0, "not a regular file; knowledge files are YAML files"))
         elif not path.resolve().is_relative_to(inside):
-            problems.append(Problem(str(path), 0, 0, "links outside the knowledge directory; copy the file in"))
+            problems.append(Problem(str(path), 0, 0,
+                                    "links outside the knowledge directory; copy the file in"))
     if problems:
         raise KnowledgeError(problems)
     return candidates
@@ -162,7 +139,8 @@ class _Reader:
             return {value: Where(item.path, *item.value_at[key])}
         return {}
 
-    def keys(self, item: LocatedDict, allowed: tuple[str, ...], required: tuple[str, ...], label: str) -> bool:
+    def keys(self, item: LocatedDict, allowed: tuple[str, ...], required: tuple[str, ...],
+             label: str) -> bool:
         for key in item:
             if key not in allowed:
                 self.report((item.path, *item.key_at[key]),
@@ -187,7 +165,8 @@ class _Reader:
         if "answer" in data:
             forms = [k for k in ("is", "one_of") if k in data]
             if len(forms) != 1 or len(data) != 2:
-                self.report(where, f"{label}: an answer condition needs 'answer' and exactly one of 'is' or 'one_of'")
+                self.report(where, f"{label}: an answer condition needs 'answer' and exactly one of "
+                                   "'is' or 'one_of'")
                 return None
             question = self.ident(data, "answer", label)
             values = data[forms[0]]
@@ -220,13 +199,15 @@ class _Reader:
     def verdict_condition(self, data: LocatedDict, label: str, inside: str) -> VerdictIs | None:
         """`{verdict: ID}` or `{verdict: [ID, ...]}`, which only the top level of 'when' may hold."""
         if inside:
-            # The verdict is chosen once, after everything else has settled: only a whole rule can wait for it.
-            self.report(self.where(data), f"{label}: a 'verdict' condition must stand at the top level of 'when', "
-                                          f"not inside '{inside}'")
+            # The verdict is chosen once, after everything else has settled:
+            # only a whole rule can wait for it.
+            self.report(self.where(data), f"{label}: a 'verdict' condition must stand at the top level "
+                                          f"of 'when', not inside '{inside}'")
             return None
         value = data["verdict"]
         ids = [value] if isinstance(value, str) else value
-        if not isinstance(ids, list) or not ids or not all(isinstance(v, str) and ID_PATTERN.match(v) for v in ids):
+        if not isinstance(ids, list) or not ids \
+                or not all(isinstance(v, str) and ID_PATTERN.match(v) for v in ids):
             self.report(self.where(data, "verdict"), f"{label}: 'verdict' must be a verdict id or a list of "
                                                      "verdict ids")
             return None
@@ -246,8 +227,9 @@ class _Reader:
         return Section(self.ident(item, "id", label), self.text(item, "title", label),
                        self.text(item, "summary", label), where)
 
-    def meanings(self, item: LocatedDict, label: str, known: dict[str, str] | None = None) -> dict[str, str] | None:
-        """The 'values' of `item`, each value with its meaning; with `known`, only some of those values re-worded."""
+    def meanings(self, item: LocatedDict, label: str,
+                 known: dict[str, str] | None = None) -> dict[str, str] | None:
+        """The 'values' of `item`, each with its meaning; with `known`, some of those values re-worded."""
         values = item["values"]
         if not isinstance(values, LocatedDict) or not values:
             self.report(self.where(item, "values"), f"{label}: 'values' must map " + (
@@ -276,11 +258,11 @@ class _Reader:
                         self.wordings(item, label, values) if "wording" in item else ())
 
     def wordings(self, item: LocatedDict, label: str, values: dict[str, str]) -> tuple[Wording, ...]:
-        """A question's 'wording' list: variants each with 'when' and at least one of 'prompt', 'help', 'values'."""
+        """A question's 'wording' list: variants, each with 'when' and a 'prompt', 'help' or 'values'."""
         data = item["wording"]
         if not isinstance(data, LocatedList) or not data:
-            self.report(self.where(item, "wording"), f"{label}: 'wording' must be a list of variants, each with "
-                                                     "'when' and a 'prompt', 'help' or 'values'")
+            self.report(self.where(item, "wording"), f"{label}: 'wording' must be a list of variants, "
+                                                     "each with 'when' and a 'prompt', 'help' or 'values'")
             return ()
         variants = []
         for n, (raw, at) in enumerate(zip(data, data.item_at), 1):
@@ -344,8 +326,9 @@ class _Reader:
             verdict = None
         summary = self.text(then, "summary", label) if "summary" in then else None
         if summary is not None and "verdict" not in then:
-            self.report((then.path, *then.key_at["summary"]), f"{label}: 'summary' says what the proposed verdict "
-                                                              "means in this case; add 'verdict' beside it")
+            self.report((then.path, *then.key_at["summary"]),
+                        f"{label}: 'summary' says what the proposed verdict means in this case; "
+                        "add 'verdict' beside it")
         if when and any(isinstance(c, VerdictIs) for c in when):
             for key, what in (("conclude", "conclude facts"), ("verdict", "propose a verdict")):
                 if key in then:
@@ -383,7 +366,8 @@ class _Reader:
                         "a knowledge file must be a mapping with keys such as 'questions:' or 'rules:'")
             return
         self.keys(data, tuple(KINDS), (), "file")
-        for kind, (singular, required, optional) in KINDS.items():
+        for kind, shape in KINDS.items():
+            singular, required, optional = shape.singular, shape.required, shape.optional
             if kind not in data:
                 continue
             items = data[kind]
@@ -413,8 +397,9 @@ class _Reader:
                 seen[(kind, item.id)] = where
                 self.place(raw, kind, item, label, kb, layer)
 
-    def place(self, raw: LocatedDict, kind: str, item: Any, label: str, kb: KnowledgeBase, layer: str) -> None:
-        """Add `item` to the knowledge; replacing an earlier layer's item must be declared with 'override: true'."""
+    def place(self, raw: LocatedDict, kind: str, item: Any, label: str, kb: KnowledgeBase,
+              layer: str) -> None:
+        """Add `item` to the knowledge; replacing an earlier layer's item needs 'override: true'."""
         table = getattr(kb, kind)
         override = raw.get("override", False)
         if override is not True and override is not False:
@@ -451,9 +436,7 @@ class _Reader:
 
 
 def load_knowledge(layers: list[str]) -> KnowledgeBase:
-    """Load and check the knowledge in `layers` (directories, or 'default'); raise KnowledgeError on problems."""
-    from .check import check_knowledge
-
+    """Load and check the knowledge in `layers` (directories, or 'default'); KnowledgeError if unusable."""
     reader = _Reader()
     kb = KnowledgeBase(layers=list(layers))
     for layer, directory in zip(layers, layer_dirs(layers)):
@@ -475,16 +458,3 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
     check_knowledge(kb)
     return kb
 
-
-def source_text(where: Where) -> str:
-    """The lines of the list item that starts at `where`, as the coach wrote them."""
-    lines = Path(where.path).read_text(encoding="utf-8").splitlines()
-    dash = where.col - 3  # the item's '- ' stands two columns before its first key
-    taken = [lines[where.line - 1]]
-    for line in lines[where.line:]:
-        if line.strip() and len(line) - len(line.lstrip()) <= dash:
-            break
-        taken.append(line)
-    while taken and (not taken[-1].strip() or taken[-1].lstrip().startswith("#")):
-        taken.pop()
-    return "\n".join(taken)

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .consult import check_answer, consult
+from .answers import check_answer
+from .consult import consult
 from .errors import AnswerError, InferenceError, KnowledgeError, Problem
-from .knowledge import KnowledgeBase, Where
-from .load import knowledge_files, layer_dirs, nearest
+from .knowledge import KINDS, KnowledgeBase, Where, layer_dirs
+from .load import knowledge_files
+from .text import nearest
 from .yaml_source import LocatedDict, LocatedList, read_yaml
 
 EXPECT_KEYS = ("verdict", "recommend", "not_recommend", "fired", "not_fired", "asked")
@@ -17,6 +19,8 @@ SCENARIO_KEYS = ("name", "answers", "expect", "known_gap")
 # expectation -> the knowledge table its ids must be in
 EXPECT_TABLES = {"verdict": "verdicts", "recommend": "recommendations", "not_recommend": "recommendations",
                  "fired": "rules", "not_fired": "rules", "asked": "questions"}
+NO_SCENARIOS = "offercoach: no scenarios found; write them in a 'scenarios' folder of a knowledge directory"
+STATUS_WORDS = {"passed": "ok  ", "failed": "FAIL", "gap": "gap ", "gap passes": "FAIL"}
 
 
 @dataclass
@@ -32,7 +36,8 @@ class Scenario:
 class Result:
     scenario: Scenario
     failures: list[str]
-    reached: set[tuple[str, str]]  # (kind, id) of every rule, recommendation and verdict the consultation reached
+    # (kind, id) of every rule, recommendation and verdict the consultation reached
+    reached: set[tuple[str, str]]
 
     @property
     def status(self) -> str:
@@ -58,14 +63,17 @@ def _check_expectations(kb: KnowledgeBase, item: LocatedDict, label: str) -> lis
     for key, value in expect.items():
         at = (item.path, *expect.key_at[key])
         if key not in EXPECT_KEYS:
-            problems.append(Problem(*at, f"{label}: unknown expectation '{key}'{nearest(key, EXPECT_KEYS)}"))
+            problems.append(Problem(*at, f"{label}: unknown expectation '{key}'"
+                                         f"{nearest(key, EXPECT_KEYS)}"))
             continue
         table = getattr(kb, EXPECT_TABLES[key])
         ids = value if isinstance(value, list) else [value]
         if not all(isinstance(i, str) for i in ids) or (key == "verdict" and isinstance(value, list)):
-            problems.append(Problem(*at, f"{label}: '{key}' must be " + ("an id" if key == "verdict" else "a list of ids")))
+            what = "an id" if key == "verdict" else "a list of ids"
+            problems.append(Problem(*at, f"{label}: '{key}' must be {what}"))
             continue
-        problems += [Problem(*at, f"{label}: '{key}' names unknown {EXPECT_TABLES[key][:-1]} '{i}'{nearest(i, table)}")
+        singular = KINDS[EXPECT_TABLES[key]].singular
+        problems += [Problem(*at, f"{label}: '{key}' names unknown {singular} '{i}'{nearest(i, table)}")
                      for i in ids if i not in table]
     for question, value in (item.get("answers") or {}).items():
         at = (item.path, *item["answers"].key_at[question])
@@ -77,7 +85,7 @@ def _check_expectations(kb: KnowledgeBase, item: LocatedDict, label: str) -> lis
 
 
 def read_scenarios(path: Path, kb: KnowledgeBase) -> list[Scenario]:
-    """The scenarios in one file, checked against `kb`; raise KnowledgeError with positions if any is malformed."""
+    """The scenarios in one file, checked against `kb`; KnowledgeError, located, if any is malformed."""
     data = read_yaml(path)
     problems = []
     items = data.get("scenarios") if isinstance(data, LocatedDict) else None
@@ -87,13 +95,16 @@ def read_scenarios(path: Path, kb: KnowledgeBase) -> list[Scenario]:
     for item in items:
         where = Where(str(path), getattr(item, "line", 0), getattr(item, "col", 0))
         if not isinstance(item, LocatedDict) or not isinstance(item.get("name"), str) \
-                or not isinstance(item.get("answers", {}), dict) or not isinstance(item.get("expect"), LocatedDict) \
+                or not isinstance(item.get("answers", {}), dict) \
+                or not isinstance(item.get("expect"), LocatedDict) \
                 or not isinstance(item.get("known_gap", ""), str):
-            problems.append(Problem(where.path, where.line, where.col, "a scenario needs 'name' (text), 'answers' "
-                                    "(a mapping) and 'expect' (a mapping); 'known_gap' is text"))
+            problems.append(Problem(where.path, where.line, where.col,
+                                    "a scenario needs 'name' (text), 'answers' (a mapping) and 'expect' "
+                                    "(a mapping); 'known_gap' is text"))
             continue
         label = f"scenario '{item['name']}'"
-        problems += [Problem(where.path, *item.key_at[key], f"{label}: unknown key '{key}'{nearest(key, SCENARIO_KEYS)}")
+        problems += [Problem(where.path, *item.key_at[key],
+                             f"{label}: unknown key '{key}'{nearest(key, SCENARIO_KEYS)}")
                      for key in item if key not in SCENARIO_KEYS]
         problems += _check_expectations(kb, item, label)
         scenarios.append(Scenario(item["name"], dict(item.get("answers") or {}), dict(item["expect"]), where,
@@ -125,11 +136,13 @@ def run_scenario(kb: KnowledgeBase, scenario: Scenario) -> Result:
                                     ("fired", fired, True, "rule"), ("not_fired", fired, False, "rule")):
         for item in _as_list(expect.get(key, [])):
             if (item in have) != wanted:
-                failures.append(f"{word} {item}: expected {'present' if wanted else 'absent'}, got "
-                                f"{'present' if item in have else 'absent'} (the {word}s: {', '.join(have) or 'none'})")
+                failures.append(f"{word} {item}: expected {'present' if wanted else 'absent'}, "
+                                f"got {'present' if item in have else 'absent'} "
+                                f"(the {word}s: {', '.join(have) or 'none'})")
     if "asked" in expect and _as_list(expect["asked"]) != asked:
         failures.append(f"asked: expected {', '.join(_as_list(expect['asked']))}; got {', '.join(asked)}")
-    reached = {("rule", r) for r in fired} | {("recommendation", r) for r in recs} | {("verdict", outcome.verdict)}
+    reached = {("rule", r) for r in fired} | {("recommendation", r) for r in recs}
+    reached.add(("verdict", outcome.verdict))
     return Result(scenario, failures, reached)
 
 
@@ -139,3 +152,33 @@ def uncovered(kb: KnowledgeBase, results: list[Result]) -> list[tuple[str, str]]
     every = [("rule", r) for r in kb.rules] + [("recommendation", r) for r in kb.recommendations]
     every += [("verdict", v) for v in kb.verdicts]
     return [item for item in every if item not in reached]
+
+
+def progress(done: int, total: int) -> str:
+    """The progress line 'rules test' rewrites on a terminal."""
+    return f"\r{done}/{total} scenarios"
+
+
+def scenario_report(results: list[Result], missed: list[tuple[str, str]] | None) -> str:
+    """'rules test' output: a line per scenario, each failure spelt out, coverage, 'N passed, N failed'."""
+    lines = []
+    for result in results:
+        scenario = result.scenario
+        lines.append(f"{STATUS_WORDS[result.status]}  {scenario.where}: {scenario.name}")
+        if result.status == "gap passes":
+            lines.append(f"      marked as a known gap ({scenario.known_gap}), but it passes now: "
+                         "remove 'known_gap'")
+        elif result.status == "gap":
+            lines.append(f"      known gap: {scenario.known_gap}")
+        if result.status != "passed":
+            lines += [f"      {failure}" for failure in result.failures]
+    if missed is not None:  # with --coverage: the items no scenario reached
+        lines.append("Coverage: " + ("every rule, recommendation and verdict is reached by a scenario"
+                                     if not missed else f"{len(missed)} not reached by any scenario:"))
+        lines += [f"  {kind} {item}" for kind, item in missed]
+    gaps = sum(r.status == "gap" for r in results)
+    if gaps:
+        lines.append(f"{gaps} known {'gap' if gaps == 1 else 'gaps'} (counted as passed)")
+    passed = sum(r.status in ("passed", "gap") for r in results)
+    lines.append(f"{passed} passed, {len(results) - passed} failed")
+    return "\n".join(lines) + "\n"

@@ -116,5 +116,7 @@ class Outcome:
     answers: dict[str, str]
     unanswered: list[str]
     trace: Trace = field(default_factory=Trace)
-    not_needed: dict[str, str] = field(default_factory=dict)  # given beforehand, never asked; in question order
-    summary: str | None = None  # the verdict's words for this case, from a rule that proposed it; None: its own
+    # Given beforehand and never asked, in question order.
+    not_needed: dict[str, str] = field(default_factory=dict)
+    # The verdict's words for this case, from a rule that proposed it; None: the verdict's own.
+    summary: str | None = None

@@ -8,9 +8,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
+from .answers import check_answer
+from .errors import AnswerError, UsageError
 from .knowledge import KnowledgeBase
-from .report import FORMAT_VERSION
+from .results import FORMAT_VERSION
+from .text import answers_phrase
 from .trace import Asked, Outcome, Step, Trace
 
 MAX_TRANSCRIPT_BYTES = 8 * 1024 * 1024
@@ -63,7 +65,8 @@ def read_transcript(path: str) -> dict[str, Any]:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         raise UsageError(f"{path}: cannot read the transcript: {reason}") from None
     except json.JSONDecodeError as exc:
-        raise _bad(path, f"line {exc.lineno}, column {exc.colno}: {exc.msg} (is the file cut short?)") from None
+        raise _bad(path, f"line {exc.lineno}, column {exc.colno}: {exc.msg} "
+                         "(is the file cut short?)") from None
     if not isinstance(doc, dict):
         raise _bad(path, "it is not a JSON object")
     version = doc.get("format_version")
@@ -73,7 +76,8 @@ def read_transcript(path: str) -> dict[str, Any]:
     doc.setdefault("not_needed", {})  # transcripts written before it was kept lack it
     checks = [
         ("format_version", version == FORMAT_VERSION),
-        ("answers", isinstance(doc.get("answers"), dict) and all(isinstance(v, str) for v in doc["answers"].values())),
+        ("answers", isinstance(doc.get("answers"), dict)
+         and all(isinstance(v, str) for v in doc["answers"].values())),
         ("questions", isinstance(doc.get("questions"), list) and all(
             isinstance(q, dict) and isinstance(q.get("question"), str) and isinstance(q.get("value"), str)
             and isinstance(q.get("after_step"), int) and _strings(q.get("waiting"))
@@ -102,7 +106,7 @@ def read_transcript(path: str) -> dict[str, Any]:
 
 
 def changed_files(doc: dict[str, Any], kb: KnowledgeBase) -> list[str]:
-    """Knowledge files added, removed or edited since the transcript was made, or the layers if those differ."""
+    """The knowledge files added, removed or edited since the transcript was made, or the changed layers."""
     recorded = doc["knowledge"]
     if recorded["layers"] != kb.layers:
         return [f"layers {', '.join(recorded['layers'])} (now {', '.join(kb.layers)})"]
@@ -127,28 +131,24 @@ def recorded_outcome(doc: dict[str, Any]) -> Outcome:
 
 
 def answers_to_replay(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """The answers a person gave, in order; questions taken as unknown for want of an answer are asked again."""
+    """The answers a person gave, in order; a question taken as unknown for want of one is asked again."""
     return [(q["question"], q["value"]) for q in doc["questions"] if q["given"] != "unanswered"]
 
 
 def prepare_resume(doc: dict[str, Any], kb: KnowledgeBase,
                    path: str) -> tuple[list[tuple[str, str]], dict[str, str], list[str]]:
-    """The answers to replay and those given beforehand but not needed, when resuming `doc` on `kb`, with notes."""
-    from . import english
-    from .consult import check_answer
-    from .errors import AnswerError
-
+    """Resuming `doc` on `kb`: the answers to replay, those given beforehand and not yet needed, and notes."""
     notes = []
     changed = changed_files(doc, kb)
     if changed:
-        notes.append(english.knowledge_changed(path, changed))
+        notes.append(knowledge_changed(path, changed))
     replay: list[tuple[str, str]] = []
     given: dict[str, str] = {}
     for question, value in [*answers_to_replay(doc), *doc["not_needed"].items()]:
         try:
             checked = check_answer(kb, question, value)
         except AnswerError as exc:
-            notes.append(english.answer_dropped(question, value, str(exc)))
+            notes.append(answer_dropped(question, value, str(exc)))
             continue
         if question in doc["not_needed"]:  # still given beforehand, so still listed if still not needed
             given[question] = checked
@@ -157,15 +157,34 @@ def prepare_resume(doc: dict[str, Any], kb: KnowledgeBase,
     return replay, given, notes
 
 
-def outcome_to_explain(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[Outcome, list[str]]:
-    """The consultation to explain: as recorded, or re-run on the current knowledge if that changed."""
-    from .consult import consult
-
+def as_recorded(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> Outcome | None:
+    """The finished consultation `doc` records; None if the knowledge changed since, so it must run again."""
     if doc["verdict"] is None:
         raise UsageError(f"{path}: this consultation is unfinished; continue it with "
                          f"'offercoach consult --resume {path}'")
-    changed = changed_files(doc, kb)
-    if not changed:
-        return recorded_outcome(doc), []
-    replay, given, notes = prepare_resume(doc, kb, path)
-    return consult(kb, given, None, lambda _: None, replay=replay), notes
+    return None if changed_files(doc, kb) else recorded_outcome(doc)
+
+
+def knowledge_changed(path: str, changed: list[str]) -> str:
+    return (f"Note: the knowledge has changed since {path} was saved ({', '.join(changed)}); "
+            "its answers are run again on the current knowledge.")
+
+
+def answer_dropped(question: str, value: str, reason: str) -> str:
+    return (f"Note: the saved answer {question}={value} no longer fits the knowledge ({reason}); "
+            "it will be asked again if needed.")
+
+
+def resuming(path: str, replay: list[tuple[str, str]]) -> str:
+    given = answers_phrase(replay) or "no answers yet"
+    return f"Resuming {path}: {given}. Type 'back' at a question to change the previous answer."
+
+
+def cannot_save(path: str, reason: str) -> UsageError:
+    return UsageError(f"cannot save the transcript to {path}: {reason}")
+
+
+def check_folder(path: str) -> None:
+    """Raise UsageError if the folder `path` would be saved in does not exist: say so before any answer."""
+    if not Path(path).resolve().parent.is_dir():
+        raise cannot_save(path, "its folder does not exist")

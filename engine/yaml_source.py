@@ -181,7 +181,8 @@ def parse_yaml_bytes(data: bytes, name: str) -> Any:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         col = exc.start - data.rfind(b"\n", 0, exc.start)
-        raise KnowledgeError([Problem(name, line, col, "the file is not UTF-8 text (save it as UTF-8)")]) from None
+        raise KnowledgeError([Problem(name, line, col,
+                                      "the file is not UTF-8 text (save it as UTF-8)")]) from None
     return parse_yaml(text, name)
 
 

@@ -9,7 +9,7 @@ import pytest
 from offercoach.engine.consult import consult
 from offercoach.engine.knowledge import UNKNOWN
 from offercoach.engine.load import load_knowledge
-from offercoach.engine.report import outcome_document
+from offercoach.engine.results import outcome_document
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,9 @@ from hypothesis import strategies as st
 
 from offercoach.cli import main
 from offercoach.engine.consult import consult
-from offercoach.engine.load import BUILT_IN, load_knowledge
-from offercoach.engine.report import outcome_document
+from offercoach.engine.knowledge import BUILT_IN
+from offercoach.engine.load import load_knowledge
+from offercoach.engine.results import outcome_document
 from offercoach.engine.scenarios import read_scenarios, run_scenario, scenario_files
 
 KB = load_knowledge(["default"])

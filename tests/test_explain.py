@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from offercoach.cli import main
 from offercoach.engine.consult import consult
-from offercoach.engine.load import BUILT_IN, load_knowledge
+from offercoach.engine.knowledge import BUILT_IN
+from offercoach.engine.load import load_knowledge
 
 GOLDEN = Path(__file__).parent / "golden"
 KB = load_knowledge(["default"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from offercoach.cli import main
-from offercoach.engine import english, explain
+from offercoach.engine import explain, explanations
 from offercoach.engine.consult import consult
 from offercoach.engine.load import load_knowledge
 from offercoach.engine.transcript import read_transcript, recorded_outcome
@@ -168,7 +168,7 @@ How offercoach reached the recommendation 'tell-them': Tell them
 
 def test_the_because_of_advice_given_under_a_verdict_reaches_the_rules_behind_the_verdict(kb_dir):
     outcome = run(kb_dir, situation="a", genuine="no", recruiter="yes")
-    assert english.because_line(outcome, ["tell-the-recruiter"]) == (
+    assert explanations.because_line(outcome, ["tell-the-recruiter"]) == (
         "Because: tell-the-recruiter, nothing-forces-you, stay, from your answers situation=a, genuine=no, "
         "recruiter=yes")
 
@@ -214,7 +214,7 @@ I ask about 'recruiter' because 1 rule is waiting on the answer:
 def test_before_the_verdict_is_chosen_a_verdict_condition_is_open(kb_dir):
     kb = load_knowledge([str(kb_dir)])
     reports = explain.waiting_reports(kb, ["tell-the-recruiter"], {}, run(kb_dir, situation="b").trace)
-    assert english.why_asked(kb, kb.questions["recruiter"], reports) == """\
+    assert explanations.why_asked(kb, kb.questions["recruiter"], reports) == """\
 I ask about 'recruiter' because 1 rule is waiting on the answer:
   tell-the-recruiter: Tell the recruiter
     Still open:

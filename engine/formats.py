@@ -1,0 +1,3 @@
+"""The formats a result or an explanation is shown in, in a module cli.py can import without the engine."""
+
+FORMATS = ("text", "json", "markdown")

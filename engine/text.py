@@ -1,0 +1,87 @@
+"""The shared rendering core: wrapping, shortening, "did you mean", and items and conditions in words."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import textwrap
+from collections.abc import Iterable
+from typing import Any
+
+from .knowledge import TABLES, AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, VerdictIs
+
+WIDTH = 88
+QUOTED = 40  # a value quoted back in a message
+ECHOED = 80  # an answer piped in and echoed, so the dialogue reads as it would on a terminal
+CLOSE = 0.6  # how alike a misspelt word in a file must be to the word it suggests
+CLOSE_ID = 0.5  # looser for an id typed on the command line, where up to three suggestions are shown
+LISTED = 12  # an unknown id's message lists every known one only if there are at most this many
+
+
+def para(text: str, indent: str, first: str | None = None) -> str:
+    """`text` wrapped to WIDTH columns, indented by `indent` (the first line by `first`, if given)."""
+    return textwrap.fill(text, WIDTH, initial_indent=indent if first is None else first,
+                         subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+
+
+def shorten(text: str, limit: int = QUOTED) -> str:
+    """`text`, cut to `limit` characters with '...' if it is longer."""
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def nearest(word: object, known: Iterable[object], most: int = 1, cutoff: float = CLOSE) -> str:
+    """A '; did you mean ...?' hint naming up to `most` of the closest of `known`, or ''."""
+    close = difflib.get_close_matches(str(word), [str(k) for k in known], n=most, cutoff=cutoff)
+    named = " or ".join(f"'{c}'" for c in close)
+    return f"; did you mean {named}?" if close else ""
+
+
+def not_found(kind: str, wanted: str, known: list[str], scope: str) -> str:
+    """An unknown id, with the nearest known ones."""
+    listing = f" (known: {', '.join(known) or 'none'})" if len(known) <= LISTED else ""
+    return f"no {kind} '{wanted}' {scope}{nearest(wanted, known, 3, CLOSE_ID)}{listing}"
+
+
+def wording_label(question_label: str, n: int) -> str:
+    """How problems name the `n`th wording variant of a question: "question 'reason', wording 2"."""
+    return f"{question_label}, wording {n}"
+
+
+def answers_phrase(answers: list[tuple[str, str]]) -> str:
+    return ", ".join(f"{q}={v}" for q, v in answers)
+
+
+def sources_line(kb: KnowledgeBase, sources: tuple[str, ...] | list[str]) -> str:
+    return "; ".join(f"{kb.sections[s].title} ({s})" for s in sources)
+
+
+def item_title(kb: KnowledgeBase, kind: str, item_id: str) -> str:
+    """The title of `item_id` of `kind` ('rule', 'fact', ...), or a fact's meaning; or that it is gone."""
+    item = getattr(kb, TABLES[kind]).get(item_id)
+    if item is None:
+        return "(no longer in the knowledge)"
+    return item.meaning if kind == "fact" else item.title
+
+
+def condition_text(kb: KnowledgeBase, cond: Condition) -> str:
+    """A condition in words: 'via_agency is yes', 'commitment-at-stake (meaning)', 'not (...)'."""
+    if isinstance(cond, AnswerIn):
+        if len(cond.values) == 1:
+            return f"{cond.question} is {cond.values[0]}"
+        return f"{cond.question} is one of {', '.join(cond.values)}"
+    if isinstance(cond, FactHolds):
+        meaning = kb.facts[cond.fact].meaning if cond.fact in kb.facts else "no longer in the knowledge"
+        return f"{cond.fact} ({meaning.rstrip('.')})"
+    if isinstance(cond, VerdictIs):
+        if len(cond.verdicts) == 1:
+            return f"the verdict is {cond.verdicts[0]}"
+        return f"the verdict is one of {', '.join(cond.verdicts)}"
+    if isinstance(cond, Not):
+        return f"not ({condition_text(kb, cond.condition)})"
+    joined = "; ".join(condition_text(kb, c) for c in cond.conditions)
+    return f"{'all' if isinstance(cond, AllOf) else 'any'} of ({joined})"
+
+
+def to_json(document: Any) -> str:
+    """A JSON document as offercoach prints and saves it: indented, UTF-8 as is, ending with a newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
