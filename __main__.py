@@ -1,5 +1,5 @@
 """Lets `python -m offercoach` run the command line."""
 
-from offercoach.cli import run
+from .cli import run
 
 run()

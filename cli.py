@@ -5,16 +5,23 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import traceback
 from collections.abc import Iterator
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .engine.formats import FORMATS
 
+if TYPE_CHECKING:  # types only: each command imports the engine modules it needs when it runs
+    from .engine.knowledge import KnowledgeBase
+    from .engine.trace import Trace
+
 EXIT_KNOWLEDGE = 1
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE: offercoach itself failed
 EXIT_INTERRUPTED = 130
+DEBUG_VARIABLE = "OFFERCOACH_DEBUG"
 
 
 def _fail(message: str, code: int) -> NoReturn:
@@ -41,21 +48,20 @@ def _exit_codes() -> Iterator[None]:
         _fail(f"offercoach: {exc}", EXIT_USAGE)
     except KnowledgeError as exc:  # its lines already start with the file they name
         _fail(str(exc), EXIT_KNOWLEDGE)
-    except InferenceError as exc:
+    except InferenceError as exc:  # also NoVerdictError: the knowledge reaches no verdict for the answers
         _fail(f"offercoach: {exc}", EXIT_KNOWLEDGE)
 
 
 @contextlib.contextmanager
 def _consultation_stops(save: str | None) -> Iterator[None]:
-    """End a consultation that stops early (quit, end of input, Ctrl-C, a failed save) with one message."""
+    """End a consultation that stops early (quit, end of input, Ctrl-C, failed input or output) with one message."""
     from .engine import dialogue
     from .engine.errors import ConsultationStopped
-    from .engine.transcript import cannot_save
 
     try:
         yield
-    except OSError as exc:  # engine errors are not OSErrors; this is writing the transcript
-        raise cannot_save(str(save), exc.strerror or str(exc)) from None  # said by _exit_codes, outside
+    except OSError as exc:  # reading the answers or writing the questions; a failed save is a UsageError
+        _fail(dialogue.io_failed(exc.strerror or str(exc), save), EXIT_USAGE)
     except ConsultationStopped:
         _fail(dialogue.quit_message(save), 0)
     except EOFError:
@@ -64,11 +70,21 @@ def _consultation_stops(save: str | None) -> Iterator[None]:
         _fail(dialogue.interrupted(save), EXIT_INTERRUPTED)
 
 
-def _load(knowledge: tuple[str, ...]) -> Any:
+def _load(knowledge: tuple[str, ...]) -> KnowledgeBase:
     from .engine.load import load_knowledge
 
     with _exit_codes():
         return load_knowledge(_layers(knowledge))
+
+
+def _save(path: str, text: str) -> None:
+    """Write the transcript to `path`; failing to is a UsageError that says so."""
+    from .engine.transcript import cannot_save, write_atomic
+
+    try:
+        write_atomic(path, text)
+    except OSError as exc:
+        raise cannot_save(path, exc.strerror or str(exc)) from None
 
 
 MAX_ANSWER_LINE = 4096  # longer lines are cut here and the rest discarded, bounding memory
@@ -139,7 +155,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     from .engine.explanations import verdict_how
     from .engine.results import render, unfinished_document
     from .engine.text import to_json
-    from .engine.transcript import check_folder, prepare_resume, read_transcript, resuming, write_atomic
+    from .engine.transcript import check_folder, prepare_resume, read_transcript, resuming
 
     kb = _load(knowledge)
     save = save or resume
@@ -150,10 +166,10 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
     # Answers given beforehand: the resumed transcript's unused ones, then the file's, then --answer's.
     given: dict[str, Any] = {}
 
-    def save_progress(trace: Any, answers: dict[str, str]) -> None:
+    def save_progress(trace: Trace, answers: dict[str, str]) -> None:
         if save:  # the consultation has checked every given answer before the first one is saved
             document = unfinished_document(kb, trace, answers, not_needed(kb, given, answers))
-            write_atomic(save, to_json(document))
+            _save(save, to_json(document))
 
     with _exit_codes(), _consultation_stops(save):
         replay: list[tuple[str, str]] = []
@@ -166,7 +182,7 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
         outcome = run_consultation(kb, given, None if no_input else _ask_line,
                                    lambda text: click.echo(text, err=True), replay, save_progress)
         if save:
-            write_atomic(save, render(kb, outcome, "json"))
+            _save(save, render(kb, outcome, "json"))
     if any(a.given == "answered" for a in outcome.trace.asked):
         click.echo("", err=True)  # a blank line between the dialogue and the advice
     click.echo(render(kb, outcome, fmt), nl=False)
@@ -351,8 +367,21 @@ def graph(knowledge: tuple[str, ...], fmt: str) -> None:
     click.echo(graphs.dot(kb) if fmt == "dot" else graphs.mermaid(kb), nl=False)
 
 
+def _internal_error(exc: Exception) -> NoReturn:
+    """An error offercoach did not expect: one line saying how to report it, the traceback on request."""
+    # Worded here rather than in engine/, so that it works even when the engine itself cannot be imported.
+    what = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    if os.environ.get(DEBUG_VARIABLE, "") not in ("", "0"):
+        traceback.print_exception(exc)
+        _fail(f"offercoach: internal error: {what}; please report it with the command you ran and the "
+              "details above.", EXIT_INTERNAL)
+    _fail(f"offercoach: internal error: {what}; please report it with the command you ran. "
+          f"Set {DEBUG_VARIABLE}=1 to see the details.", EXIT_INTERNAL)
+
+
 def run() -> None:
-    """The console script: Click's handling, except that Ctrl-C anywhere exits 130 with one line."""
+    """The console script: Click's handling, except that Ctrl-C anywhere exits 130 with one line,
+    and an error offercoach did not expect exits 70 with one line saying how to report it."""
     try:
         code = main.main(standalone_mode=False)
     except click.ClickException as exc:
@@ -362,4 +391,6 @@ def run() -> None:
         from .engine.dialogue import interrupted_elsewhere
 
         _fail(interrupted_elsewhere(), EXIT_INTERRUPTED)
+    except Exception as exc:  # noqa: BLE001  # the last resort: the errors offercoach expects are handled before
+        _internal_error(exc)
     sys.exit(code if isinstance(code, int) else 0)

@@ -62,15 +62,11 @@ def _child(engine: str, kb_dir: str, n_questions: int, seed: int, repeats: int) 
                 __strategy__ = StableDepthStrategy
 
                 def __init__(self, rules: list[Any]) -> None:
-                    self._rules, self.fired, self.asking = rules, set(), None
+                    self._rules = rules
                     super().__init__()
 
                 def get_rules(self) -> list[Any]:
                     return self._rules
-
-                def reset(self, **kwargs: Any) -> None:
-                    self.fired, self.asking = set(), None
-                    super().reset(**kwargs)
             experta_engine: Any = StockAdviceEngine(compile_rules(kb))
         else:
             experta_engine = AdviceEngine(kb)
@@ -79,7 +75,8 @@ def _child(engine: str, kb_dir: str, n_questions: int, seed: int, repeats: int) 
             experta_engine.reset()
             experta_engine.declare(*[answer_class(q)(value=v) for q, v in answers.items()])
             experta_engine.run()
-            return experta_engine.fired
+            # The advice rules that fired: each declares its facts, recommendations and verdict 'by' itself.
+            return {f["by"] for f in experta_engine.facts.values() if "by" in f}
     compiled = time.perf_counter()
     times, fired = [], set()
     for _ in range(repeats):

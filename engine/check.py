@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 import json
 import math
+from typing import Any
 
 from .errors import KnowledgeError, Problem
 from .knowledge import (
+    TABLES,
     AnswerIn,
     FactHolds,
     KnowledgeBase,
@@ -15,10 +17,12 @@ from .knowledge import (
     Question,
     Recommendation,
     Rule,
+    Then,
     VerdictIs,
     Where,
     holds,
     layers_shown,
+    references,
     walk,
 )
 from .text import nearest, wording_label
@@ -30,11 +34,11 @@ def _problem(where: Where, message: str, severity: str = "error") -> Problem:
     return Problem(where.path, where.line, where.col, message, severity)
 
 
-def _check_refs(item: Rule | Recommendation, label: str, kind: str, ids: tuple[str, ...],
-                known: dict) -> list[Problem]:
+def _check_refs(kb: KnowledgeBase, item: Rule | Recommendation, label: str) -> list[Problem]:
+    """Every id the item's keys name is an item of the kind the key refers to."""
     return [_problem(item.at.get(f"{kind}:{i}", item.where),
                      f"{label}: unknown {kind} '{i}'{nearest(i, known)}")
-            for i in ids if i not in known]
+            for kind, i in references(item) if i not in (known := getattr(kb, TABLES[kind]))]
 
 
 def _check_answer(kb: KnowledgeBase, label: str, cond: AnswerIn) -> list[Problem]:
@@ -58,12 +62,8 @@ def _check_wording(kb: KnowledgeBase, question: Question) -> list[Problem]:
 
 def _check_rule(kb: KnowledgeBase, rule: Rule, concluded: set[str]) -> list[Problem]:
     label = f"rule '{rule.id}'"
-    problems = _check_refs(rule, label, "section", rule.sources, kb.sections)
-    problems += _check_refs(rule, label, "fact", rule.conclude, kb.facts)
-    problems += _check_refs(rule, label, "recommendation", rule.recommend, kb.recommendations)
-    if rule.verdict is not None:
-        problems += _check_refs(rule, label, "verdict", (rule.verdict,), kb.verdicts)
-    if not (rule.conclude or rule.recommend or rule.verdict):
+    problems = _check_refs(kb, rule, label)
+    if not any(getattr(rule.then, key) for key in Then.AT_LEAST_ONE):
         problems.append(_problem(rule.where, f"{label}: 'then' concludes nothing"))
     for cond in walk(rule.when):
         if isinstance(cond, AnswerIn):
@@ -124,7 +124,9 @@ def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
     # The chosen verdict may be any verdict of the knowledge;
     # which ones rules propose is a warning's business.
     verdicts: list[str | None] = list(kb.verdicts) if rule.reads_verdict() else [None]
-    choices = [kb.questions[q].allowed for q in questions] + [[True, False]] * len(facts) + [verdicts]
+    # Answers (text), then whether each fact holds (True, False), then the verdict: a tuple of mixed values.
+    choices: list[list[Any]] = [*(kb.questions[q].allowed for q in questions), *[[True, False]] * len(facts),
+                                verdicts]
     if math.prod(len(c) for c in choices) > MAX_COMBINATIONS:
         return True
     for combination in itertools.product(*choices):
@@ -221,7 +223,7 @@ def check_knowledge(kb: KnowledgeBase) -> None:
     for question in kb.questions.values():
         problems += _check_wording(kb, question)
     for rec in kb.recommendations.values():
-        problems += _check_refs(rec, f"recommendation '{rec.id}'", "section", rec.sources, kb.sections)
+        problems += _check_refs(kb, rec, f"recommendation '{rec.id}'")
     problems += negation_cycles(kb)
     where = Where(layers_shown(kb.layers), 0, 0)
     for kind in NEEDED:

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
-from .experta_compat import AND, EXISTS, NOT, OR, InitialFact, P
+from .experta_compat import AND, EXISTS, NOT, OR, Fact, InitialFact, P
 from .experta_fixes import TracingEngine, fact_class
 from .experta_speed import Rule
 from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not, VerdictIs, walk
@@ -23,11 +23,11 @@ ASK_SALIENCE = -600
 
 
 
-def answer_class(question: str) -> type:
+def answer_class(question: str) -> type[Fact]:
     return fact_class(f"answer:{question}")
 
 
-def derived_class(fact: str) -> type:
+def derived_class(fact: str) -> type[Fact]:
     return fact_class(f"fact:{fact}")
 
 
@@ -114,10 +114,9 @@ def strata(kb: KnowledgeBase) -> dict[str, int]:
 
 
 def _advice_action(rule: KRule) -> Callable[..., None]:
+    # An 'any' condition can match twice, and the action then runs twice; it declares the same facts again,
+    # which experta keeps once, so the advice is given once and the trace records only the first firing.
     def act(engine: TracingEngine, **_: Any) -> None:
-        if rule.id in engine.fired:  # an 'any' condition can match twice; the advice is given once
-            return
-        engine.fired.add(rule.id)
         for fact in rule.conclude:
             engine.declare(derived_class(fact)(by=rule.id))
         for rec in rule.recommend:
@@ -133,17 +132,26 @@ def _need_action(question: str, rule: str) -> Callable[..., None]:
     return act
 
 
-def _ask_action(question: str) -> Callable[..., None]:
+def _ask_action() -> Callable[..., None]:
+    # Halting makes this the run's last firing, whose name (ask:<question>) says what to ask: question_wanted.
     def act(engine: TracingEngine, **_: Any) -> None:
-        engine.asking = question
         engine.halt()
     return act
+
+
+def question_wanted(engine: TracingEngine) -> str | None:
+    """The question the engine's last run stopped to ask, or None if it stopped because nothing could fire."""
+    last = engine.last_firing
+    if last is None or not last.rule.startswith(ASK_PREFIX):
+        return None
+    return last.rule.removeprefix(ASK_PREFIX)
 
 
 def _named(rule: Rule, fn: Callable[..., None], name: str, order: int) -> Rule:
     fn.__name__ = name
     fn.order = order  # type: ignore[attr-defined]  # read by StableDepthStrategy for ties
-    return rule(fn)
+    decorated: Rule = rule(fn)  # experta's Rule returns itself when it decorates an action
+    return decorated
 
 
 def compile_rules(kb: KnowledgeBase) -> list[Rule]:
@@ -170,7 +178,7 @@ def compile_rules(kb: KnowledgeBase) -> list[Rule]:
                                        order))
     for order, question in enumerate(kb.questions):
         pattern = AND(EXISTS(Wanted(question=question)), NOT(answer_class(question)()))
-        compiled.append(_named(Rule(pattern, salience=ASK_SALIENCE), _ask_action(question),
+        compiled.append(_named(Rule(pattern, salience=ASK_SALIENCE), _ask_action(),
                                f"{ASK_PREFIX}{question}", order))
     return compiled
 
@@ -179,12 +187,4 @@ class AdviceEngine(TracingEngine):
     """The experta engine for one knowledge base; reset() starts a new consultation."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.kb = kb
-        self.fired: set[str] = set()
-        self.asking: str | None = None
         super().__init__(compile_rules(kb))
-
-    def reset(self, **kwargs: Any) -> None:
-        self.fired = set()
-        self.asking = None
-        super().reset(**kwargs)

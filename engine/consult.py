@@ -8,33 +8,49 @@ from typing import Any
 
 from . import explain
 from .answers import check_answer
-from .compile import AdviceEngine, Chosen, Proposed, Recommended, Wanted, answer_class
+from .compile import AdviceEngine, Chosen, Proposed, Recommended, Wanted, answer_class, question_wanted
 from .dialogue import Ask, Back, Say, ask_question
-from .errors import InferenceError, KnowledgeError, Problem
-from .experta_fixes import RuleFailed
+from .errors import InferenceError, NoVerdictError
+from .experta_fixes import RuleFailed, TracingEngine
 from .knowledge import UNKNOWN, KnowledgeBase, layers_shown
 from .text import answers_phrase
 from .trace import Asked, Outcome, Trace
 from .transcript import prepare_resume
 
-MAX_STEPS = 100_000  # firings per run between questions; each rule fires at most once, so far above need
+MAX_STEPS = 100_000  # firings per run between questions; each rule fires once per way it matches: far above need
 
 OnAnswer = Callable[[Trace, dict[str, str]], None]
 
 
-_engines: dict[int, tuple[KnowledgeBase, AdviceEngine]] = {}
-ENGINES_KEPT = 4  # a process rarely holds more knowledge bases; older engines are dropped
+class CompiledEngines:
+    """The engines this process compiled, one per knowledge, since compiling costs more than a consultation.
+
+    An engine is found by its knowledge's digest (the layers and the SHA-256 of each file, as a transcript
+    records them), so loading the same files again finds the same engine and a changed file compiles anew.
+    The `kept` most recently used are kept. `fresh` resets the engine, so every consultation starts empty.
+    """
+
+    def __init__(self, kept: int) -> None:
+        self.kept = kept
+        self._engines: dict[str, AdviceEngine] = {}  # least recently used first
+
+    def fresh(self, kb: KnowledgeBase) -> AdviceEngine:
+        """The engine compiled from `kb`, reset for a new consultation."""
+        digest = str(kb.identity()["digest"])
+        engine = self._engines.pop(digest, None)
+        if engine is None:
+            engine = AdviceEngine(kb)
+        self._engines[digest] = engine
+        while len(self._engines) > self.kept:
+            del self._engines[next(iter(self._engines))]
+        engine.reset()
+        return engine
+
+    def __len__(self) -> int:
+        return len(self._engines)
 
 
-def engine_for(kb: KnowledgeBase) -> AdviceEngine:
-    """The compiled engine for `kb`, built once per process and reset for each consultation."""
-    cached = _engines.pop(id(kb), None)
-    if cached is None or cached[0] is not kb:
-        cached = (kb, AdviceEngine(kb))
-    _engines[id(kb)] = cached  # most recently used last
-    while len(_engines) > ENGINES_KEPT:
-        del _engines[next(iter(_engines))]
-    return cached[1]
+ENGINES = CompiledEngines(kept=4)  # a process rarely consults more knowledge bases than this
 
 
 def not_needed(kb: KnowledgeBase, given: dict[str, str], answers: dict[str, str]) -> dict[str, str]:
@@ -67,17 +83,16 @@ class Consultation:
             return outcome
 
     def _run_once(self) -> Outcome:
-        engine = engine_for(self.kb)
+        engine = ENGINES.fresh(self.kb)
         trace = Trace()
         engine.on_firing = trace.record
-        engine.reset()
         answers: dict[str, str] = {}
         typed = dict(self.typed)
         verdict: str | None = None
         candidates: list[tuple[str, str]] = []
         while True:
-            self._settle(engine)
-            if engine.asking is None:
+            wanted = self._settle(engine)
+            if wanted is None:
                 if verdict is not None:
                     break
                 # Settled: choose the verdict once,
@@ -85,7 +100,7 @@ class Consultation:
                 verdict, candidates = self._choose(engine, answers)
                 engine.declare(Chosen(id=verdict))
                 continue
-            question, engine.asking = self.kb.questions[engine.asking], None
+            question = self.kb.questions[wanted]
             waiting = self._waiting(engine, question.id)
             if question.id in self.given:
                 value, how = self.given[question.id], "from answers"
@@ -108,16 +123,18 @@ class Consultation:
         return self._outcome(engine, trace, answers, verdict, candidates)
 
     @staticmethod
-    def _settle(engine: AdviceEngine) -> None:
-        """Run until a question is wanted or nothing can fire, within MAX_STEPS firings."""
+    def _settle(engine: TracingEngine) -> str | None:
+        """Run until a question is wanted or nothing can fire, within MAX_STEPS firings; the question wanted."""
         try:
             engine.run(steps=MAX_STEPS)
         except RuleFailed as exc:
             raise InferenceError(f"{exc}; the consultation stopped") from None
-        if engine.asking is None and engine.agenda.activations:
+        wanted = question_wanted(engine)
+        if wanted is None and engine.agenda.activations:
             busiest = ", ".join(f"{rule} ({n}x)" for rule, n in engine.fire_counts.most_common(3))
             raise InferenceError(f"inference did not settle within {MAX_STEPS} rule firings; "
                                  f"the rules firing most: {busiest}")
+        return wanted
 
     def _waiting(self, engine: AdviceEngine, question: str) -> list[str]:
         rules = {f["rule"] for f in engine.facts.values()
@@ -128,8 +145,7 @@ class Consultation:
         """The winning verdict among the candidates proposed so far, and those candidates."""
         candidates = [(f["id"], f["by"]) for f in engine.facts.values() if isinstance(f, Proposed)]
         if not candidates:
-            raise KnowledgeError([Problem(layers_shown(self.kb.layers), 0, 0,
-                                          no_verdict(list(answers.items())))])
+            raise NoVerdictError(no_verdict(self.kb, list(answers.items())))
         order = list(self.kb.verdicts)
         verdict = max((v for v, _ in candidates),
                       key=lambda v: (self.kb.verdicts[v].priority, -order.index(v)))
@@ -168,5 +184,6 @@ def rerun(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> tuple[Outcome, l
     return consult(kb, given, None, lambda _: None, replay=replay), notes
 
 
-def no_verdict(answers: list[tuple[str, str]]) -> str:
-    return f"no rule proposes a verdict for these answers ({answers_phrase(answers) or 'no answers'})"
+def no_verdict(kb: KnowledgeBase, answers: list[tuple[str, str]]) -> str:
+    return (f"no rule proposes a verdict for these answers ({answers_phrase(answers) or 'no answers'}); "
+            f"the knowledge in {layers_shown(kb.layers)} reaches no verdict for them")

@@ -126,6 +126,11 @@ def interrupted(save: str | None) -> str:
     return "\n" + _stopped("interrupted", save)
 
 
+def io_failed(reason: str, save: str | None) -> str:
+    """Reading an answer or writing a question failed (a terminal or a pipe gone); saving has its own message."""
+    return "\n" + _stopped(f"input or output failed ({reason})", save)
+
+
 def interrupted_elsewhere() -> str:
     """Ctrl-C outside a consultation, where nothing was being decided."""
     return "\n" + _stopped("interrupted", None, nothing_decided=False)

@@ -41,6 +41,10 @@ class InferenceError(OffercoachError):
     """The rules misbehaved while running: an action failed, or inference did not settle."""
 
 
+class NoVerdictError(InferenceError):
+    """The rules propose no verdict for the answers given: the knowledge does not cover them."""
+
+
 class AnswerError(OffercoachError):
     """An answer names an unknown question or a value outside its allowed set."""
 

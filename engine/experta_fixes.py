@@ -22,7 +22,7 @@ __all__ = ["Firing", "RuleFailed", "StableDepthStrategy", "TracingEngine", "fact
 class StableDepthStrategy(DepthStrategy):
     """Depth-first agenda that removes exactly the cancelled activation and breaks ties by rule order."""
 
-    def get_key(self, act: Any) -> tuple:  # type: ignore[override]
+    def get_key(self, act: Any) -> tuple[int, list[int], int, int]:
         ids = sorted((f["__factid__"] for f in act.facts), reverse=True)
         # Fixes ties left to hash order (experta collects rules in a set): the key ends with the rule's place.
         # The rule's place in the engine's list settles what order alone does not (a knowledge rule's
@@ -45,10 +45,10 @@ class StableDepthStrategy(DepthStrategy):
             bisect.insort(acts, act)
 
 
-_fact_classes: dict[str, type] = {}
+_fact_classes: dict[str, type[Fact]] = {}
 
 
-def fact_class(name: str) -> type:
+def fact_class(name: str) -> type[Fact]:
     """Return the Fact subclass for `name`, made once per process so experta's caches stay bounded."""
     # Fixes unbounded memory: experta's class-level check caches keep every Fact class they ever saw.
     cls = _fact_classes.get(name)
@@ -90,6 +90,7 @@ class TracingEngine(KnowledgeEngine):
                     rule._wrapped.position = position
         self.on_firing = on_firing
         self.fire_counts: Counter[str] = Counter()  # per run(), to name the rules of a runaway
+        self.last_firing: Firing | None = None  # the latest run()'s last firing; None if it fired nothing
         super().__init__()
 
     def get_rules(self) -> list[Any]:
@@ -114,9 +115,11 @@ class TracingEngine(KnowledgeEngine):
         """Fire activations until the agenda is empty, halt() is called or `steps` runs out.
 
         An action that raises becomes a RuleFailed naming the rule; the engine stays usable.
+        Afterwards `last_firing` is the run's last firing (None if nothing fired).
         """
         self.running = True
         self.fire_counts = Counter()
+        self.last_firing = None
         try:
             while steps > 0 and self.running:
                 self._sync_agenda()
@@ -134,6 +137,7 @@ class TracingEngine(KnowledgeEngine):
                     # Fixes an action's error escaping with no rule named: it becomes RuleFailed.
                     raise RuleFailed(firing.rule, exc) from exc
                 firing.declared = list(self.facts.added)
+                self.last_firing = firing
                 if self.on_firing is not None:
                     self.on_firing(firing)
         finally:

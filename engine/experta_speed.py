@@ -57,6 +57,9 @@ _wrapped_args: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 class Rule(_StockRule):
     """experta's Rule, reading each action's signature once instead of at every rewrite of the rule."""
 
+    _wrapped: Any  # the action, set by experta's Rule once it decorates one
+    _wrapped_args: set[str]
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # experta rewrites every rule several times while building the network, and each rewrite
         # re-wraps the action; inspect.signature was a third of the build time at 1,000 rules.
@@ -81,10 +84,10 @@ def hash_with_class(fact: Fact) -> int:
     # Stock facts hash by their items alone, so every empty pattern (one per fact class) collides,
     # and the network builder's dicts of patterns degrade into lists.
     try:
-        return fact.__dict__["_class_hash"]
+        cached: int = fact.__dict__["_class_hash"]
     except KeyError:
-        value = fact.__dict__["_class_hash"] = hash((type(fact), frozenset(fact.items())))
-        return value
+        cached = fact.__dict__["_class_hash"] = hash((type(fact), frozenset(fact.items())))
+    return cached
 
 
 class _Token(Token):
@@ -233,7 +236,7 @@ class IndexedReteMatcher(ReteMatcher):
                 node.children = [ChildNode(index, index.route)]
             stack.extend(child.node for child in reversed(node.children))
 
-    def changes(self, adding: Iterable[Any] | None = None, deleting: Iterable[Any] | None = None) -> tuple[list, list]:
+    def changes(self, adding: Iterable[Any] | None = None, deleting: Iterable[Any] | None = None) -> tuple[list[Any], list[Any]]:
         """Pass the changes through the network; collect activations only from the nodes they reached."""
         with collector_paused():
             for fact in deleting or ():

@@ -1,14 +1,19 @@
-"""The knowledge as plain data: its items, what their conditions mean, and the layers it is read from."""
+"""The knowledge as plain data: its items, defined once with the keys a file gives them; what their conditions
+mean; the layers it is read from."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields, replace
+from enum import Enum
 from pathlib import Path
+from typing import Any, ClassVar
 
 UNKNOWN = "unknown"
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")  # ids, and the values of questions
 BUILT_IN = Path(__file__).resolve().parent.parent / "knowledge"
 
 
@@ -22,6 +27,59 @@ class Where:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}"
+
+
+# Each kind of item is a dataclass below, and its fields are the one definition of the keys a knowledge file
+# gives it: a field made with `key(...)` in its metadata is a key of the same name. A key is required unless its
+# field has a default. load.py reads and checks the keys from this definition, knowledge_schema.py makes the
+# JSON Schema and the tables in docs/knowledge-format.md from it. Fields without `key` (`where`, `at`) are
+# what loading adds.
+
+
+class Value(Enum):
+    """The kinds of value a key holds. load.py reads each plain one; the others have readers of their own."""
+
+    ID = "id"  # lower-case words joined by '-' or '_'
+    TEXT = "text"  # words, not blank
+    REF = "id of another item"  # one id of an item of the `refers` kind
+    REFS = "ids of other items"  # a list of ids of the `refers` kind; one id alone is a list of one
+    NUMBER = "whole number"  # within `within`, if given
+    MEANINGS = "values and their meanings"  # a mapping of each value to its meaning in words
+    RULE_CONDITIONS = "conditions"  # a list of conditions, all of which must hold; a 'verdict' one at the top only
+    ANSWER_CONDITIONS = "conditions on answers"  # the same, reading answers only
+    CONDITION = "condition"  # in a condition: one condition of the same family (under 'not')
+    CONDITIONS = "list of conditions"  # in a condition: a list of them (under 'all', 'any')
+    VALUE = "value"  # in a condition: a value of the question
+    VALUES = "list of values"  # in a condition: values of the question
+    RECORD = "record"  # a mapping whose keys are those of the `record` class
+    RECORDS = "list of records"  # a list of such mappings
+
+
+@dataclass(frozen=True)
+class Key:
+    """One key of an item in a knowledge file, as the field of the item's class that holds its value says."""
+
+    name: str
+    value: Value
+    doc: str  # one line, for the docs' table and the schema
+    required: bool = True
+    refers: str = ""  # REF, REFS: the kind of item ('section', 'fact', ...) the ids name
+    within: range | None = None  # NUMBER: the whole numbers allowed
+    record: type | None = None  # RECORD, RECORDS: the class whose keys the mapping has
+    needs: tuple[str, str] | None = None  # another key that must stand beside this one, and why
+
+
+def key(value: Value, doc: str, *, refers: str = "", within: range | None = None, record: type | None = None,
+        needs: tuple[str, str] | None = None) -> dict[str, Key]:
+    """The metadata that makes a field a key of its item: `field(metadata=key(Value.TEXT, "plain words"))`."""
+    return {"key": Key("", value, doc, refers=refers, within=within, record=record, needs=needs)}
+
+
+def keys_of(cls: type[Any]) -> dict[str, Key]:
+    """The keys an item of `cls` has in a file, by name, in the order of its fields."""
+    return {f.name: replace(f.metadata["key"], name=f.name,
+                            required=f.default is MISSING and f.default_factory is MISSING)
+            for f in fields(cls) if "key" in f.metadata}
 
 
 @dataclass(frozen=True)
@@ -71,6 +129,30 @@ class VerdictIs:
 Condition = AnswerIn | FactHolds | VerdictIs | Not | AllOf | AnyOf
 
 
+@dataclass(frozen=True)
+class Form:
+    """One way to write a condition: its keys, the first naming the form, each with the kind of value it holds."""
+
+    condition: type  # the class it is read into
+    keys: dict[str, Value]
+    doc: str
+    answers_only: bool = True  # False: rules may use it, a question's wording may not
+    top_only: bool = False  # it stands at the top level of a rule's 'when' only
+
+
+# How conditions are written; load.py reads them with code of its own, from these keys.
+FORMS = (
+    Form(AnswerIn, {"answer": Value.ID, "is": Value.VALUE}, "the question was answered with this value"),
+    Form(AnswerIn, {"answer": Value.ID, "one_of": Value.VALUES}, "the question was answered with one of these"),
+    Form(FactHolds, {"fact": Value.ID}, "a rule concluded the fact", answers_only=False),
+    Form(VerdictIs, {"verdict": Value.REFS}, "holds once the verdict is chosen and is one of these; only at the "
+         "top level of 'when'", answers_only=False, top_only=True),
+    Form(Not, {"not": Value.CONDITION}, "the condition does not hold"),
+    Form(AllOf, {"all": Value.CONDITIONS}, "all of the conditions hold"),
+    Form(AnyOf, {"any": Value.CONDITIONS}, "any of the conditions holds"),
+)
+
+
 def walk(condition: Condition) -> Iterator[Condition]:
     """Yield `condition` and every condition nested in it."""
     yield condition
@@ -104,89 +186,152 @@ def holds(cond: Condition, answers: dict[str, str], facts: set[str], settled: bo
     return True if True in results else (False if all(r is False for r in results) else None)
 
 
-@dataclass(frozen=True)
+def references(item: object) -> Iterator[tuple[str, str]]:
+    """(kind, id) for every id that `item`'s keys name, those of its records included, in the order of its keys."""
+    for k in keys_of(type(item)).values():
+        value = getattr(item, k.name)
+        if k.value is Value.RECORD:
+            yield from references(value)
+        elif k.refers and value is not None:
+            yield from ((k.refers, ref) for ref in ((value,) if isinstance(value, str) else value))
+
+
+@dataclass(frozen=True, kw_only=True)
 class Section:
-    id: str
-    title: str
-    summary: str
+    id: str = field(metadata=key(Value.ID, "citation id, e.g. `reputation`"))
+    title: str = field(metadata=key(Value.TEXT, "the section's heading as a reader would name it"))
+    summary: str = field(metadata=key(Value.TEXT, "one or two sentences, in our own words, of what the section "
+                                                  "advises"))
     where: Where
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Wording:
     """Another prompt, help or value meanings for a question, used when `when` holds on the answers so far."""
 
-    when: AllOf
-    prompt: str | None
-    help: str | None
-    values: dict[str, str]  # some of the question's values with the meaning to show instead
+    when: AllOf = field(metadata=key(Value.ANSWER_CONDITIONS, "a list of conditions on the answers so far, all "
+                                                              "of which must hold"))
+    prompt: str | None = field(default=None, metadata=key(Value.TEXT, "the prompt to show instead"))
+    help: str | None = field(default=None, metadata=key(Value.TEXT, "the help to show instead"))
+    values: dict[str, str] = field(default_factory=dict, metadata=key(
+        Value.MEANINGS, "some of the question's values, with the meaning to show instead"))
     where: Where
 
+    AT_LEAST_ONE: ClassVar[tuple[str, ...]] = ("prompt", "help", "values")  # a variant gives one or more of these
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Question:
-    id: str
-    prompt: str
-    help: str
-    values: dict[str, str]
+    id: str = field(metadata=key(Value.ID, "e.g. `via_agency`"))
+    prompt: str = field(metadata=key(Value.TEXT, "the question as asked"))
+    help: str = field(metadata=key(Value.TEXT, "one or two sentences shown under the prompt"))
+    values: dict[str, str] = field(metadata=key(Value.MEANINGS, "mapping of allowed value to its meaning, in the "
+                                                                "order shown"))
+    # tried in order; the first whose conditions hold is shown
+    wording: tuple[Wording, ...] = field(default=(), metadata=key(
+        Value.RECORDS, "other wordings for situations already given (below)", record=Wording))
     where: Where
-    wording: tuple[Wording, ...] = ()  # tried in order; the first whose conditions hold is shown
 
     @property
     def allowed(self) -> list[str]:
         return [*self.values, UNKNOWN]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class FactDef:
-    id: str
-    meaning: str
+    id: str = field(metadata=key(Value.ID, "e.g. `commitment-at-stake`"))
+    meaning: str = field(metadata=key(Value.TEXT, 'a plain sentence stating the fact, e.g. "Backing out now would '
+                                                  'break a promise you made."'))
     where: Where
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
+class Then:
+    """What a rule concludes when it fires."""
+
+    conclude: tuple[str, ...] = field(default=(), metadata=key(Value.REFS, "fact ids: the facts it concludes",
+                                                               refers="fact"))
+    recommend: tuple[str, ...] = field(default=(), metadata=key(
+        Value.REFS, "recommendation ids: the advice it gives", refers="recommendation"))
+    verdict: str | None = field(default=None, metadata=key(Value.REF, "one verdict id: its candidate verdict",
+                                                           refers="verdict"))
+    # what the proposed verdict says in this case; None: the verdict's own summary
+    summary: str | None = field(default=None, metadata=key(
+        Value.TEXT, "beside `verdict`: what the verdict says in this case (see \"Choosing the verdict\")",
+        needs=("verdict", "says what the proposed verdict means in this case")))
+
+    AT_LEAST_ONE: ClassVar[tuple[str, ...]] = ("conclude", "recommend", "verdict")  # or it concludes nothing
+    # What a rule that reads the verdict may not do: nothing drawn after the verdict is chosen may change it.
+    NOT_AFTER_THE_VERDICT: ClassVar[dict[str, str]] = {"conclude": "conclude facts", "verdict": "propose a verdict"}
+
+
+@dataclass(frozen=True, kw_only=True)
 class Rule:
-    id: str
-    title: str
-    when: AllOf
-    conclude: tuple[str, ...]
-    recommend: tuple[str, ...]
-    verdict: str | None
-    sources: tuple[str, ...]
-    rationale: str
-    salience: int
+    id: str = field(metadata=key(Value.ID, "states the advice, e.g. `agency-word-spreads`"))
+    title: str = field(metadata=key(Value.TEXT, "plain words"))
+    when: AllOf = field(metadata=key(Value.RULE_CONDITIONS, "a list of conditions, all of which must hold (see "
+                                                            "below)"))
+    then: Then = field(metadata=key(Value.RECORD, "what the rule concludes (see below)", record=Then))
+    sources: tuple[str, ...] = field(metadata=key(Value.REFS, "list of section ids", refers="section"))
+    rationale: str = field(metadata=key(Value.TEXT, "one or two sentences shown in explanations"))
+    salience: int = field(default=0, metadata=key(
+        Value.NUMBER, "integer from -100 to 100, only where order matters; higher fires first",
+        within=range(-100, 101)))
     where: Where
     at: dict[str, Where] = field(default_factory=dict, compare=False)  # where each referenced id is written
-    summary: str | None = None  # what the proposed verdict says in this case; None: the verdict's own summary
+
+    # What `then` says, read directly.
+    @property
+    def conclude(self) -> tuple[str, ...]:
+        return self.then.conclude
+
+    @property
+    def recommend(self) -> tuple[str, ...]:
+        return self.then.recommend
+
+    @property
+    def verdict(self) -> str | None:
+        return self.then.verdict
+
+    @property
+    def summary(self) -> str | None:
+        return self.then.summary
 
     def reads_verdict(self) -> bool:
         """Whether a condition reads the chosen verdict, so that the rule fires only after it is chosen."""
         return any(isinstance(c, VerdictIs) for c in self.when.conditions)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Recommendation:
-    id: str
-    title: str
-    advice: str
-    sources: tuple[str, ...]
-    priority: int
+    id: str = field(metadata=key(Value.ID, "e.g. `explain-your-withdrawal`"))
+    title: str = field(metadata=key(Value.TEXT, "a short imperative"))
+    advice: str = field(metadata=key(Value.TEXT, "two to four sentences of advice, in our own words"))
+    sources: tuple[str, ...] = field(metadata=key(Value.REFS, "list of section ids", refers="section"))
+    priority: int = field(default=0, metadata=key(Value.NUMBER, "integer, default 0; higher is shown first, ties "
+                                                                "in knowledge order"))
     where: Where
     at: dict[str, Where] = field(default_factory=dict, compare=False)  # where each referenced id is written
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Verdict:
-    id: str
-    title: str
-    summary: str
-    priority: int
+    id: str = field(metadata=key(Value.ID, "one of the contract's five verdicts, or a coach's own"))
+    title: str = field(metadata=key(Value.TEXT, 'short, e.g. "Keep your word"'))
+    summary: str = field(metadata=key(Value.TEXT, "one or two sentences on what to do"))
+    priority: int = field(metadata=key(Value.NUMBER, "integer; decides between candidate verdicts"))
     where: Where
 
 
-def _kind(singular: str, required: tuple[str, ...], optional: tuple[str, ...] = ()) -> dict[str, object]:
-    """A KnowledgeBase table's metadata: what one of its items is called, and the keys a file gives it."""
-    return {"singular": singular, "required": required, "optional": optional}
+# What a later layer may write in an item, besides its keys (docs/knowledge-format.md, "Layers").
+OVERRIDE, DISABLE = "override", "disable"
+LAYER_KEYS = {OVERRIDE: "replace the item of this id from an earlier layer",
+              DISABLE: "remove the item of this id that an earlier layer defines"}  # with 'id' alone
+
+
+def _kind(singular: str, item: type) -> dict[str, object]:
+    """A KnowledgeBase table's metadata: what one of its items is called, and the class of its items."""
+    return {"singular": singular, "item": item}
 
 
 @dataclass
@@ -196,18 +341,13 @@ class KnowledgeBase:
     layers: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # "layer/name.yaml" -> sha256 of its bytes
     # The kinds of item, in the order a knowledge file's sections are read; KINDS below is made from them.
-    sections: dict[str, Section] = field(default_factory=dict, metadata=_kind(
-        "section", ("id", "title", "summary")))
-    questions: dict[str, Question] = field(default_factory=dict, metadata=_kind(
-        "question", ("id", "prompt", "help", "values"), ("wording",)))
-    facts: dict[str, FactDef] = field(default_factory=dict, metadata=_kind(
-        "fact", ("id", "meaning")))
-    rules: dict[str, Rule] = field(default_factory=dict, metadata=_kind(
-        "rule", ("id", "title", "when", "then", "sources", "rationale"), ("salience",)))
+    sections: dict[str, Section] = field(default_factory=dict, metadata=_kind("section", Section))
+    questions: dict[str, Question] = field(default_factory=dict, metadata=_kind("question", Question))
+    facts: dict[str, FactDef] = field(default_factory=dict, metadata=_kind("fact", FactDef))
+    rules: dict[str, Rule] = field(default_factory=dict, metadata=_kind("rule", Rule))
     recommendations: dict[str, Recommendation] = field(default_factory=dict, metadata=_kind(
-        "recommendation", ("id", "title", "advice", "sources"), ("priority",)))
-    verdicts: dict[str, Verdict] = field(default_factory=dict, metadata=_kind(
-        "verdict", ("id", "title", "summary", "priority")))
+        "recommendation", Recommendation))
+    verdicts: dict[str, Verdict] = field(default_factory=dict, metadata=_kind("verdict", Verdict))
     # (kind, id) -> the layer it comes from; the layer it replaced; the layer that disabled it
     origin: dict[tuple[str, str], str] = field(default_factory=dict)
     overridden: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -225,12 +365,15 @@ class KnowledgeBase:
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of item: its KnowledgeBase table (and key in a knowledge file), and how a file writes it."""
+    """One kind of item: its KnowledgeBase table (and key in a knowledge file), its name, its class."""
 
     table: str
     singular: str
-    required: tuple[str, ...]
-    optional: tuple[str, ...]
+    item: type[Any]
+
+    @property
+    def keys(self) -> dict[str, Key]:
+        return keys_of(self.item)
 
 
 KINDS: dict[str, Kind] = {f.name: Kind(f.name, **f.metadata)

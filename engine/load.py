@@ -3,48 +3,54 @@
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Callable
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from .check import check_knowledge
 from .errors import KnowledgeError, Problem
 from .knowledge import (
+    DISABLE,
+    FORMS,
+    ID_PATTERN,
     KINDS,
+    OVERRIDE,
     UNKNOWN,
     AllOf,
     AnswerIn,
     AnyOf,
     Condition,
-    FactDef,
     FactHolds,
+    Key,
+    Kind,
     KnowledgeBase,
     Not,
     Question,
-    Recommendation,
     Rule,
-    Section,
-    Verdict,
+    Then,
+    Value,
     VerdictIs,
     Where,
     Wording,
+    keys_of,
     layer_dirs,
     walk,
 )
 from .text import nearest, wording_label
 from .yaml_source import LocatedDict, LocatedList, parse_yaml_bytes, read_file_bytes
 
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
-SALIENCE_RANGE = range(-100, 101)
 # How deep 'not', 'all' and 'any' may nest: deeper is unreadable, and the bound keeps recursion safe.
 MAX_CONDITION_DEPTH = 16
 
-CONDITION_FORMS = ("answer", "is", "one_of", "fact", "verdict", "not", "all", "any")
-THEN_KEYS = ("conclude", "recommend", "verdict", "summary")
-LAYER_KEYS = ("override",)  # and 'disable', which stands alone with 'id'
-WORDING_KEYS = ("when", "prompt", "help", "values")
-RULE_ONLY_FORMS = ("fact", "verdict")  # a wording fits the person's own answers, not what rules made of them
+# The keys of conditions, from their forms in knowledge.py: every key, the keys that name a form, the forms of an
+# answer condition ('is', 'one_of'), and those a wording may not use (it fits the person's own answers, not what
+# rules made of them).
+CONDITION_KEYS = tuple(dict.fromkeys(k for form in FORMS for k in form.keys))
+FORM_NAMES = tuple(dict.fromkeys(next(iter(form.keys)) for form in FORMS))
+ANSWER_FORMS = tuple(list(form.keys)[1] for form in FORMS if form.condition is AnswerIn)
+RULE_ONLY_FORMS = tuple(next(iter(form.keys)) for form in FORMS if not form.answers_only)
+
+T = TypeVar("T")
 
 
 def knowledge_files(directory: Path) -> list[Path]:
@@ -150,6 +156,44 @@ class _Reader:
             self.report(self.where(item), f"{label}: '{key}' is missing")
         return not missing
 
+    def keys_for(self, item: LocatedDict, cls: type[Any], label: str, *also: str) -> bool:
+        """`keys` for an item of `cls`, whose keys knowledge.py defines; `also`: others it may have."""
+        known = keys_of(cls)
+        return self.keys(item, (*known, *also), tuple(k.name for k in known.values() if k.required), label)
+
+    def value(self, data: LocatedDict, key: Key, label: str) -> Any:
+        """The value of `key` in `data`, checked for its kind; the shapes of other kinds have readers of their own."""
+        if key.value is Value.ID:
+            return self.ident(data, key.name, label)
+        if key.value is Value.TEXT:
+            return self.text(data, key.name, label)
+        if key.value is Value.REF:
+            value = data.get(key.name)
+            if value is not None and not isinstance(value, str):
+                self.report(self.where(data, key.name), f"{label}: '{key.name}' must be one {key.refers} id")
+                return None
+            return value
+        if key.value is Value.REFS:
+            return self.id_list(data, key.name, label, required=key.required)
+        if key.value is Value.NUMBER:
+            return self.integer(data, key.name, label, 0, key.within)
+        raise TypeError(f"'{key.name}' holds {key.value.value}, which load.py reads with code of its own")
+
+    def build(self, cls: type[T], data: LocatedDict, label: str, **given: Any) -> T:
+        """An item of `cls` from `data`: the values `given`, and every other key it has read by its kind.
+
+        A key left out of `data` takes its field's default (a missing required one was reported before).
+        """
+        for key in keys_of(cls).values():
+            if key.name not in given and (key.name in data or key.required):
+                given[key.name] = self.value(data, key, label)
+        return cls(**given)
+
+    def positions_of(self, cls: type[Any], data: LocatedDict) -> dict[str, Where]:
+        """Where each id that `data`'s keys name is written, as 'kind:id' (the keys of `cls` say which kind)."""
+        return {f"{key.refers}:{ref}": at for key in keys_of(cls).values() if key.refers
+                for ref, at in self.positions(data, key.name).items()}
+
     def condition(self, data: Any, label: str, depth: int = 0, inside: str = "") -> Condition | None:
         if depth > MAX_CONDITION_DEPTH:
             self.report(self.where(data), f"{label}: conditions nested more than {MAX_CONDITION_DEPTH} deep; "
@@ -160,13 +204,13 @@ class _Reader:
                                           "{answer: situation, is: weighing_offer}")
             return None
         where = self.where(data)
-        if not self.keys(data, CONDITION_FORMS, (), label):
+        if not self.keys(data, CONDITION_KEYS, (), label):
             return None
         if "answer" in data:
-            forms = [k for k in ("is", "one_of") if k in data]
+            forms = [k for k in ANSWER_FORMS if k in data]
             if len(forms) != 1 or len(data) != 2:
                 self.report(where, f"{label}: an answer condition needs 'answer' and exactly one of "
-                                   "'is' or 'one_of'")
+                                   + " or ".join(f"'{k}'" for k in ANSWER_FORMS))
                 return None
             question = self.ident(data, "answer", label)
             values = data[forms[0]]
@@ -177,8 +221,8 @@ class _Reader:
                 return None
             return AnswerIn(question, tuple(values), self.where(data, forms[0]))
         if len(data) != 1:
-            self.report(where, f"{label}: a condition has exactly one of 'answer', 'fact', 'verdict', 'not', "
-                               "'all', 'any'")
+            self.report(where, f"{label}: a condition has exactly one of "
+                               + ", ".join(f"'{k}'" for k in FORM_NAMES))
             return None
         (form, value), = data.items()
         if form == "fact":
@@ -222,10 +266,17 @@ class _Reader:
         parsed = [self.condition(c, label, depth, inside) for c in data]
         return None if None in parsed else tuple(c for c in parsed if c is not None)
 
-    # One builder per kind; each returns the item, or None when it cannot be built.
-    def section(self, item: LocatedDict, label: str, where: Where) -> Section:
-        return Section(self.ident(item, "id", label), self.text(item, "title", label),
-                       self.text(item, "summary", label), where)
+    # Items with plain keys only are built by `build`; questions and rules have shapes of their own.
+    def item(self, kind: Kind, raw: LocatedDict, label: str, where: Where) -> Any:
+        """One item of `kind` from `raw`, or None when it cannot be built."""
+        if kind.item is Question:
+            return self.question(raw, label, where)
+        if kind.item is Rule:
+            return self.rule(raw, label, where)
+        given: dict[str, Any] = {"where": where}
+        if "at" in {f.name for f in fields(kind.item)}:
+            given["at"] = self.positions_of(kind.item, raw)
+        return self.build(kind.item, raw, label, **given)
 
     def meanings(self, item: LocatedDict, label: str,
                  known: dict[str, str] | None = None) -> dict[str, str] | None:
@@ -253,9 +304,10 @@ class _Reader:
         values = self.meanings(item, label)
         if values is None:
             return None
-        return Question(self.ident(item, "id", label), self.text(item, "prompt", label),
-                        self.text(item, "help", label), values, where,
-                        self.wordings(item, label, values) if "wording" in item else ())
+        given: dict[str, Any] = {"values": values, "where": where}
+        if "wording" in item:
+            given["wording"] = self.wordings(item, label, values)
+        return self.build(Question, item, label, **given)
 
     def wordings(self, item: LocatedDict, label: str, values: dict[str, str]) -> tuple[Wording, ...]:
         """A question's 'wording' list: variants, each with 'when' and a 'prompt', 'help' or 'values'."""
@@ -270,9 +322,11 @@ class _Reader:
             if not isinstance(raw, LocatedDict):
                 self.report(Where(data.path, *at), f"{here}: a variant must be a mapping such as "
                                                    "{when: [...], prompt: ...}")
-            elif self.keys(raw, WORDING_KEYS, ("when",), here):
+            elif self.keys_for(raw, Wording, here):
                 if len(raw) == 1:  # only 'when'; a misspelt key was named above
-                    self.report(self.where(raw), f"{here}: give at least one of 'prompt', 'help' or 'values'")
+                    self.report(self.where(raw), f"{here}: give at least one of "
+                                + ", ".join(f"'{k}'" for k in Wording.AT_LEAST_ONE[:-1])
+                                + f" or '{Wording.AT_LEAST_ONE[-1]}'")
                     continue
                 variant = self.wording(raw, here, item.get("id"), values)
                 if variant is not None:
@@ -288,10 +342,9 @@ class _Reader:
                 self.report(cond.where, f"{label}: a wording cannot read its own question '{question}'; "
                                         "it has no answer yet when it is asked")
         meanings = self.meanings(raw, label, values) if "values" in raw else {}
-        prompt, help_text = (self.text(raw, key, label) if key in raw else None for key in ("prompt", "help"))
-        if when is None or meanings is None:
-            return None
-        return Wording(AllOf(when, self.where(raw, "when")), prompt, help_text, meanings, self.where(raw))
+        variant = self.build(Wording, raw, label, when=AllOf(when or (), self.where(raw, "when")),
+                             values=meanings or {}, where=self.where(raw))
+        return None if when is None or meanings is None else variant
 
     def rule_only_forms(self, data: Any, label: str) -> bool:
         """Report each 'fact' or 'verdict' condition anywhere in a wording's `when`; whether there was one."""
@@ -309,53 +362,28 @@ class _Reader:
                 todo.extend(node)
         return found
 
-    def fact(self, item: LocatedDict, label: str, where: Where) -> FactDef:
-        return FactDef(self.ident(item, "id", label), self.text(item, "meaning", label), where)
-
     def rule(self, item: LocatedDict, label: str, where: Where) -> Rule | None:
         when = self.conditions(item["when"], label, self.where(item, "when"))
         then = item["then"]
         if not isinstance(then, LocatedDict) or not then:
             self.report(self.where(item, "then"), f"{label}: 'then' must say what the rule concludes: "
-                                                  "conclude, recommend and/or verdict")
+                        + ", ".join(Then.AT_LEAST_ONE[:-1]) + f" and/or {Then.AT_LEAST_ONE[-1]}")
             return None
-        self.keys(then, THEN_KEYS, (), label)
-        verdict = then.get("verdict")
-        if verdict is not None and not isinstance(verdict, str):
-            self.report(self.where(then, "verdict"), f"{label}: 'verdict' must be one verdict id")
-            verdict = None
-        summary = self.text(then, "summary", label) if "summary" in then else None
-        if summary is not None and "verdict" not in then:
-            self.report((then.path, *then.key_at["summary"]),
-                        f"{label}: 'summary' says what the proposed verdict means in this case; "
-                        "add 'verdict' beside it")
+        self.keys_for(then, Then, label)
+        for key in keys_of(Then).values():
+            if key.needs and key.name in then and key.needs[0] not in then:
+                self.report((then.path, *then.key_at[key.name]),
+                            f"{label}: '{key.name}' {key.needs[1]}; add '{key.needs[0]}' beside it")
         if when and any(isinstance(c, VerdictIs) for c in when):
-            for key, what in (("conclude", "conclude facts"), ("verdict", "propose a verdict")):
-                if key in then:
+            for name, what in Then.NOT_AFTER_THE_VERDICT.items():
+                if name in then:
                     # Facts and candidates drawn after the verdict is chosen could no longer change it.
-                    self.report((then.path, *then.key_at[key]), f"{label}: a rule that reads the verdict may "
-                                                                f"only recommend; it cannot {what}")
-        rule = Rule(self.ident(item, "id", label), self.text(item, "title", label),
-                    AllOf(when or (), self.where(item, "when")),
-                    self.id_list(then, "conclude", label, required=False),
-                    self.id_list(then, "recommend", label, required=False), verdict,
-                    self.id_list(item, "sources", label), self.text(item, "rationale", label),
-                    self.integer(item, "salience", label, 0, SALIENCE_RANGE), where,
-                    {f"{kind}:{ref}": at for kind, mapping, key in (
-                        ("section", item, "sources"), ("fact", then, "conclude"),
-                        ("recommendation", then, "recommend"), ("verdict", then, "verdict"))
-                     for ref, at in self.positions(mapping, key).items()}, summary=summary or None)
+                    self.report((then.path, *then.key_at[name]), f"{label}: a rule that reads the verdict may "
+                                                                 f"only recommend; it cannot {what}")
+        rule = self.build(Rule, item, label, when=AllOf(when or (), self.where(item, "when")),
+                          then=self.build(Then, then, label), where=where,
+                          at=self.positions_of(Rule, item) | self.positions_of(Then, then))
         return rule if when is not None else None
-
-    def recommendation(self, item: LocatedDict, label: str, where: Where) -> Recommendation:
-        return Recommendation(self.ident(item, "id", label), self.text(item, "title", label),
-                              self.text(item, "advice", label), self.id_list(item, "sources", label),
-                              self.integer(item, "priority", label, 0), where,
-                              {f"section:{ref}": at for ref, at in self.positions(item, "sources").items()})
-
-    def verdict(self, item: LocatedDict, label: str, where: Where) -> Verdict:
-        return Verdict(self.ident(item, "id", label), self.text(item, "title", label),
-                       self.text(item, "summary", label), self.integer(item, "priority", label, 0), where)
 
     def read_file(self, data: Any, path: str, kb: KnowledgeBase, seen: dict[tuple[str, str], Where],
                   layer: str) -> None:
@@ -367,27 +395,25 @@ class _Reader:
             return
         self.keys(data, tuple(KINDS), (), "file")
         for kind, shape in KINDS.items():
-            singular, required, optional = shape.singular, shape.required, shape.optional
             if kind not in data:
                 continue
             items = data[kind]
             if not isinstance(items, LocatedList):
                 self.report(self.where(data, kind), f"'{kind}' must be a list of {kind}")
                 continue
-            build: Callable[[LocatedDict, str, Where], Any] = getattr(self, singular)
             for raw in items:
                 if not isinstance(raw, LocatedDict):
                     self.report(self.where(raw) if hasattr(raw, "path") else self.where(items),
                                 f"each of the {kind} must be a mapping with an 'id'")
                     continue
-                label = f"{singular} '{raw['id']}'" if isinstance(raw.get("id"), str) else singular
-                if "disable" in raw:
+                label = f"{shape.singular} '{raw['id']}'" if isinstance(raw.get("id"), str) else shape.singular
+                if DISABLE in raw:
                     self.disable(raw, kind, label, kb, layer)
                     continue
-                if not self.keys(raw, required + optional + LAYER_KEYS, required, label):
+                if not self.keys_for(raw, shape.item, label, OVERRIDE):
                     continue
                 where = self.where(raw)
-                item = build(raw, label, where)
+                item = self.item(shape, raw, label, where)
                 if item is None:
                     continue
                 earlier = seen.get((kind, item.id))
@@ -401,7 +427,7 @@ class _Reader:
               layer: str) -> None:
         """Add `item` to the knowledge; replacing an earlier layer's item needs 'override: true'."""
         table = getattr(kb, kind)
-        override = raw.get("override", False)
+        override = raw.get(OVERRIDE, False)
         if override is not True and override is not False:
             self.report(self.where(raw, "override"), f"{label}: 'override' must be true or false")
             return
@@ -421,9 +447,9 @@ class _Reader:
 
     def disable(self, raw: LocatedDict, kind: str, label: str, kb: KnowledgeBase, layer: str) -> None:
         """Remove an earlier layer's item: '- {id: some-rule, disable: true}'."""
-        if not self.keys(raw, ("id", "disable"), ("id",), label):
+        if not self.keys(raw, ("id", DISABLE), ("id",), label):
             return
-        if raw["disable"] is not True:
+        if raw[DISABLE] is not True:
             self.report(self.where(raw, "disable"), f"{label}: 'disable' must be true")
             return
         table = getattr(kb, kind)

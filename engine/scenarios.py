@@ -59,7 +59,8 @@ def scenario_files(layers: list[str]) -> list[Path]:
 
 def _check_expectations(kb: KnowledgeBase, item: LocatedDict, label: str) -> list[Problem]:
     problems = []
-    expect = item["expect"]
+    expect: LocatedDict = item["expect"]  # read_scenarios checked that both are mappings
+    answers: LocatedDict = item.get("answers") or LocatedDict()
     for key, value in expect.items():
         at = (item.path, *expect.key_at[key])
         if key not in EXPECT_KEYS:
@@ -75,8 +76,8 @@ def _check_expectations(kb: KnowledgeBase, item: LocatedDict, label: str) -> lis
         singular = KINDS[EXPECT_TABLES[key]].singular
         problems += [Problem(*at, f"{label}: '{key}' names unknown {singular} '{i}'{nearest(i, table)}")
                      for i in ids if i not in table]
-    for question, value in (item.get("answers") or {}).items():
-        at = (item.path, *item["answers"].key_at[question])
+    for question, value in answers.items():
+        at = (item.path, *answers.key_at[question])
         try:
             check_answer(kb, question, value)
         except AnswerError as exc:

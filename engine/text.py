@@ -60,7 +60,8 @@ def item_title(kb: KnowledgeBase, kind: str, item_id: str) -> str:
     item = getattr(kb, TABLES[kind]).get(item_id)
     if item is None:
         return "(no longer in the knowledge)"
-    return item.meaning if kind == "fact" else item.title
+    title: str = item.meaning if kind == "fact" else item.title  # the tables hold a different class per kind
+    return title
 
 
 def condition_text(kb: KnowledgeBase, cond: Condition) -> str:

@@ -66,7 +66,9 @@ class Trace:
         if firing.rule.startswith((NEED_PREFIX, ASK_PREFIX)):
             return
         declared = [d for d in map(describe, firing.declared) if d]
-        if not declared:  # a second match of an 'any' condition: the advice was already given
+        if not declared:
+            # The one place "advice is given once" is kept: an 'any' condition whose branches both hold matches
+            # twice, and the second firing declares again what experta already holds, so it changed nothing.
             return
         matched = [d for d in map(describe, firing.matched) if d]
         self.steps.append(Step(len(self.steps) + 1, firing.rule, matched, declared))

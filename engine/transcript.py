@@ -11,9 +11,9 @@ from typing import Any
 from .answers import check_answer
 from .errors import AnswerError, UsageError
 from .knowledge import KnowledgeBase
-from .results import FORMAT_VERSION
+from .results import ASKED, DOCUMENT, FORMAT_VERSION, STEP
 from .text import answers_phrase
-from .trace import Asked, Outcome, Step, Trace
+from .trace import Outcome, Trace
 
 MAX_TRANSCRIPT_BYTES = 8 * 1024 * 1024
 
@@ -37,21 +37,6 @@ def _bad(path: str, what: str) -> UsageError:
     return UsageError(f"{path}: not a usable offercoach transcript: {what}")
 
 
-def _strings(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(v, str) for v in value)
-
-
-FACT_FORMS = {"matched": ({"answer", "value"}, {"fact"}, {"verdict"}),  # a verdict matched is the chosen one
-              "declared": ({"fact"}, {"recommendation"}, {"verdict"})}
-
-
-def _facts(value: Any, role: str) -> bool:
-    """Each fact has exactly one of the shapes the trace writes for `role` ('matched' or 'declared')."""
-    return isinstance(value, list) and all(
-        isinstance(f, dict) and set(f) in FACT_FORMS[role] and all(isinstance(v, str) for v in f.values())
-        for f in value)
-
-
 def read_transcript(path: str) -> dict[str, Any]:
     """The transcript at `path`, its shape checked; raise UsageError saying what is wrong."""
     file = Path(path)
@@ -73,35 +58,9 @@ def read_transcript(path: str) -> dict[str, Any]:
     if isinstance(version, int) and version > FORMAT_VERSION:
         raise _bad(path, f"it was written by a newer offercoach (format {version}); this one reads format "
                          f"{FORMAT_VERSION}")
-    doc.setdefault("not_needed", {})  # transcripts written before it was kept lack it
-    checks = [
-        ("format_version", version == FORMAT_VERSION),
-        ("answers", isinstance(doc.get("answers"), dict)
-         and all(isinstance(v, str) for v in doc["answers"].values())),
-        ("questions", isinstance(doc.get("questions"), list) and all(
-            isinstance(q, dict) and isinstance(q.get("question"), str) and isinstance(q.get("value"), str)
-            and isinstance(q.get("after_step"), int) and _strings(q.get("waiting"))
-            and q.get("given") in ("answered", "from answers", "unanswered") for q in doc["questions"])),
-        ("trace", isinstance(doc.get("trace"), list) and all(
-            isinstance(s, dict) and s.get("step") == n and isinstance(s.get("rule"), str)
-            and _facts(s.get("matched"), "matched") and _facts(s.get("declared"), "declared")
-            for n, s in enumerate(doc["trace"], 1))),
-        ("knowledge", isinstance(doc.get("knowledge"), dict) and _strings(doc["knowledge"].get("layers"))
-         and isinstance(doc["knowledge"].get("files"), dict)),
-        ("verdict", doc.get("verdict") is None or (isinstance(doc["verdict"], dict)
-                                                   and isinstance(doc["verdict"].get("id"), str)
-                                                   and isinstance(doc["verdict"].get("summary", ""), str)
-                                                   and _strings(doc["verdict"].get("because")))),
-        ("recommendations", isinstance(doc.get("recommendations"), list) and all(
-            isinstance(r, dict) and isinstance(r.get("id"), str) and _strings(r.get("because"))
-            for r in doc["recommendations"])),
-        ("unanswered", _strings(doc.get("unanswered"))),
-        ("not_needed", isinstance(doc["not_needed"], dict)
-         and all(isinstance(v, str) for v in doc["not_needed"].values())),
-    ]
-    for key, good in checks:
-        if not good:
-            raise _bad(path, f"'{key}' is missing or malformed")
+    malformed = DOCUMENT.misfit(doc)
+    if malformed is not None:
+        raise _bad(path, f"'{malformed}' is missing or malformed")
     return doc
 
 
@@ -115,9 +74,7 @@ def changed_files(doc: dict[str, Any], kb: KnowledgeBase) -> list[str]:
 
 
 def recorded_trace(doc: dict[str, Any]) -> Trace:
-    return Trace([Step(s["step"], s["rule"], s["matched"], s["declared"]) for s in doc["trace"]],
-                 [Asked(q["question"], q["after_step"], q["waiting"], q["value"], q["given"])
-                  for q in doc["questions"]])
+    return Trace([STEP.read(s) for s in doc["trace"]], [ASKED.read(q) for q in doc["questions"]])
 
 
 def recorded_outcome(doc: dict[str, Any]) -> Outcome:

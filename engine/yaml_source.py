@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") as well as plain size
 
 
-class LocatedDict(dict):
+class LocatedDict(dict[str, Any]):
     """A mapping that knows where it, each key and each value stand in its file."""
 
     path: str
@@ -24,7 +25,7 @@ class LocatedDict(dict):
     value_at: dict[str, tuple[int, int]]
 
 
-class LocatedList(list):
+class LocatedList(list[Any]):
     """A sequence that knows where it and each item stand in its file."""
 
     path: str
@@ -59,7 +60,7 @@ class _Composer(yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser,
         _PlainResolver.__init__(self)
 
 
-_SCALARS = {
+_SCALARS: dict[str, Callable[[yaml.constructor.SafeConstructor, yaml.ScalarNode], Any]] = {
     "tag:yaml.org,2002:str": lambda c, n: n.value,
     "tag:yaml.org,2002:null": lambda c, n: None,
     "tag:yaml.org,2002:bool": lambda c, n: n.value.lower() == "true",
@@ -116,9 +117,9 @@ class _Builder:
 
 
 if yaml.__with_libyaml__:
-    from yaml.cyaml import CParser
+    from yaml._yaml import CParser  # what yaml.cyaml builds its loaders on
 
-    class _FastComposer(CParser, yaml.constructor.SafeConstructor, _PlainResolver):  # type: ignore[misc]
+    class _FastComposer(CParser, yaml.constructor.SafeConstructor, _PlainResolver):
         """The same node builder as _Composer, with libyaml doing the scanning and parsing."""
 
         def __init__(self, stream: str) -> None:

@@ -5,10 +5,10 @@ from functools import cache
 from pathlib import Path
 
 import pytest
+from knowledge_bases import built_in
 
 from offercoach.engine.consult import consult
 from offercoach.engine.knowledge import UNKNOWN
-from offercoach.engine.load import load_knowledge
 from offercoach.engine.results import outcome_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,13 +34,13 @@ COURSES_OF = {"honour_commitment": {"stay"}, "back_out_with_explanation": {"leav
               "ask_for_offer_back": {"ask"}, "do_due_diligence": {"wait"}, "accept_with_confidence": {"accept"}}
 
 
-@cache
-def kb():
-    return load_knowledge(["default"])
-
-
 def run(answers):
-    return consult(kb(), dict(answers), None, lambda _: None)
+    return consult(built_in(), dict(answers), None, lambda _: None)
+
+
+# Walking the tree takes seconds (it is built once, by whichever of these tests runs first): a quick run
+# (pytest -m "not slow") leaves these tests out.
+slow = pytest.mark.slow
 
 
 @cache
@@ -54,10 +54,11 @@ def every_consultation():
         if open_question is None:
             leaves.append((tuple(answers.items()), outcome))
             continue
-        todo += [{**answers, open_question: value} for value in kb().questions[open_question].allowed]
+        todo += [{**answers, open_question: value} for value in built_in().questions[open_question].allowed]
     return leaves
 
 
+@slow
 def test_the_tree_of_consultations_reaches_every_verdict():
     verdicts = {outcome.verdict for _, outcome in every_consultation()}
     assert verdicts == set(COURSES_OF)
@@ -65,9 +66,10 @@ def test_the_tree_of_consultations_reaches_every_verdict():
 
 
 def test_every_recommendation_has_a_course():
-    assert set(COURSE) == set(kb().recommendations)
+    assert set(COURSE) == set(built_in().recommendations)
 
 
+@slow
 def test_no_recommendation_advises_the_opposite_course_of_its_verdict():
     wrong = [(dict(answers), outcome.verdict, rec) for answers, outcome in every_consultation()
              for rec, _ in outcome.recommendations
@@ -75,6 +77,7 @@ def test_no_recommendation_advises_the_opposite_course_of_its_verdict():
     assert wrong == []
 
 
+@slow
 def test_every_consultation_carries_the_closing_advice():
     missing = [dict(answers) for answers, outcome in every_consultation()
                if "weigh-happiness-and-reputation" not in dict(outcome.recommendations)]
@@ -84,6 +87,7 @@ def test_every_consultation_carries_the_closing_advice():
 SIDE_BY_SIDE = ("reason", "genuine_situation", "started_job", "via_agency", "dream_company")
 
 
+@slow
 def test_the_same_situation_told_from_either_side_gets_the_same_verdict():
     """Declined A, then accepted B, wanting A back, is wanting out of B for A."""
     pairs = 0
@@ -101,13 +105,15 @@ def test_the_same_situation_told_from_either_side_gets_the_same_verdict():
     assert pairs > 50
 
 
+@slow
 def test_an_unknown_start_is_not_taken_as_not_started():
     for answers, outcome in every_consultation():
         if dict(answers).get("started_job") == UNKNOWN:
             assert "they-must-replace-you" not in dict(outcome.recommendations)
-            assert all("not started" not in kb().recommendations[r].advice for r, _ in outcome.recommendations)
+            assert all("not started" not in built_in().recommendations[r].advice for r, _ in outcome.recommendations)
 
 
+@slow
 def test_the_question_that_decides_the_verdict_comes_before_those_that_only_support_it():
     for answers, outcome in every_consultation():
         asked = [a.question for a in outcome.trace.asked]
@@ -130,12 +136,12 @@ def test_the_question_that_decides_the_verdict_comes_before_those_that_only_supp
      "decision.")),
 ])
 def test_the_verdict_is_worded_for_the_case(answers, summary):
-    assert outcome_document(kb(), run(answers))["verdict"]["summary"] == summary
+    assert outcome_document(built_in(), run(answers))["verdict"]["summary"] == summary
 
 
 def test_the_advice_document_traces_every_rule_and_recommendation():
     text = (ROOT / "docs" / "advice.md").read_text()
     named = set(re.findall(r"`([a-z0-9-]+)`", text))
-    assert set(kb().rules) - named == set()
-    assert set(kb().recommendations) - named == set()
-    assert set(kb().verdicts) - set(re.findall(r"`([a-z_]+)`", text)) == set()
+    assert set(built_in().rules) - named == set()
+    assert set(built_in().recommendations) - named == set()
+    assert set(built_in().verdicts) - set(re.findall(r"`([a-z_]+)`", text)) == set()

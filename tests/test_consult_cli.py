@@ -4,7 +4,7 @@ import hashlib
 import json
 import re
 
-from conftest import TINY_KB
+from knowledge_bases import TINY_KB
 
 from offercoach.cli import main
 

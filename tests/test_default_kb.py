@@ -1,20 +1,18 @@
 """The built-in knowledge: the contract's vocabulary, the whole article encoded, every verdict reachable."""
 
 import json
+from functools import cache
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from knowledge_bases import built_in
 
 from offercoach.cli import main
 from offercoach.engine.consult import consult
 from offercoach.engine.knowledge import BUILT_IN
-from offercoach.engine.load import load_knowledge
 from offercoach.engine.results import outcome_document
-from offercoach.engine.scenarios import read_scenarios, run_scenario, scenario_files
-
-KB = load_knowledge(["default"])
-SCENARIOS = [s for path in scenario_files(["default"]) for s in read_scenarios(path, KB)]
+from offercoach.engine.scenarios import Scenario, read_scenarios, run_scenario, scenario_files
 
 CONTRACT_QUESTIONS = {
     "situation": ["declined_offer_want_back", "accepted_offer_want_out", "weighing_offer"],
@@ -39,31 +37,43 @@ CONTRACT_SECTIONS = ["intro", "hard-work", "reputation", "integrity", "cannot-co
 WEIGHING_ONLY = {"priority", "assessed_culture_fit", "office_tour", "signals_match", "certainty"}
 
 
+@cache
+def scenarios() -> list[Scenario]:
+    return [s for path in scenario_files(["default"]) for s in read_scenarios(path, built_in())]
+
+
+def pytest_generate_tests(metafunc):
+    # One test per built-in scenario, read when the tests are collected rather than when this module is imported.
+    if "scenario" in metafunc.fixturenames:
+        metafunc.parametrize("scenario", scenarios(), ids=[s.name for s in scenarios()])
+
+
 def test_the_questions_verdicts_and_sections_are_the_contracts():
-    assert {q.id: list(q.values) for q in KB.questions.values()} == CONTRACT_QUESTIONS
-    assert next(iter(KB.questions)) == "situation"
-    assert sorted(KB.verdicts) == sorted(CONTRACT_VERDICTS)
-    assert sorted(KB.sections) == sorted(CONTRACT_SECTIONS)
+    kb = built_in()
+    assert {q.id: list(q.values) for q in kb.questions.values()} == CONTRACT_QUESTIONS
+    assert next(iter(kb.questions)) == "situation"
+    assert sorted(kb.verdicts) == sorted(CONTRACT_VERDICTS)
+    assert sorted(kb.sections) == sorted(CONTRACT_SECTIONS)
 
 
 def test_every_section_is_cited_by_a_rule():
-    cited = {s for rule in KB.rules.values() for s in rule.sources}
+    cited = {s for rule in built_in().rules.values() for s in rule.sources}
     assert cited == set(CONTRACT_SECTIONS)
 
 
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_built_in_scenario(scenario):
-    assert run_scenario(KB, scenario).failures == []
+    assert run_scenario(built_in(), scenario).failures == []
 
 
 def _outcomes():
-    return [consult(KB, s.answers, None, lambda _: None) for s in SCENARIOS]
+    return [consult(built_in(), s.answers, None, lambda _: None) for s in scenarios()]
 
 
 def test_the_scenarios_reach_every_rule_recommendation_and_verdict():
     outcomes = _outcomes()
-    assert {s.rule for o in outcomes for s in o.trace.steps} == set(KB.rules)
-    assert {r for o in outcomes for r, _ in o.recommendations} == set(KB.recommendations)
+    kb = built_in()
+    assert {s.rule for o in outcomes for s in o.trace.steps} == set(kb.rules)
+    assert {r for o in outcomes for r, _ in o.recommendations} == set(kb.recommendations)
     assert {o.verdict for o in outcomes} == set(CONTRACT_VERDICTS)
 
 
@@ -72,15 +82,17 @@ def test_rules_chain_through_intermediate_facts():
     assert len({s.rule for s in chained}) >= 10
 
 
-answer_sets = st.fixed_dictionaries({}, optional={
-    q.id: st.sampled_from(q.allowed) for q in KB.questions.values()})
+answer_sets = st.deferred(lambda: st.fixed_dictionaries({}, optional={
+    q.id: st.sampled_from(q.allowed) for q in built_in().questions.values()}))
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None)
 @given(answer_sets)
 def test_any_answers_give_exactly_one_verdict_and_ask_only_what_fits(answers):
-    outcome = consult(KB, answers, None, lambda _: None)
-    document = outcome_document(KB, outcome)
+    kb = built_in()
+    outcome = consult(kb, answers, None, lambda _: None)
+    document = outcome_document(kb, outcome)
     assert document["verdict"]["id"] in CONTRACT_VERDICTS
     fired = {step["rule"] for step in document["trace"]}
     assert set(document["verdict"]["because"]) <= fired

@@ -6,7 +6,8 @@ import pytest
 
 from offercoach.cli import main
 from offercoach.engine import consult as consult_module
-from offercoach.engine.consult import consult
+from offercoach.engine.compile import answer_class
+from offercoach.engine.consult import CompiledEngines, consult
 from offercoach.engine.errors import InferenceError, KnowledgeError
 from offercoach.engine.experta_fixes import RuleFailed, TracingEngine, fact_class
 from offercoach.engine.experta_speed import Rule
@@ -95,17 +96,16 @@ def test_a_fact_that_depends_on_its_own_absence_is_refused(tmp_path):
         "fact 'f' depends on its own absence through 'not'; forward chaining cannot settle it"]
 
 
-def test_answers_that_reach_no_verdict_are_a_knowledge_error(runner, tmp_path):
+def test_answers_that_reach_no_verdict_are_the_knowledge_s_fault(runner, tmp_path):
     kb_with(tmp_path, rule("only-yes", "[{answer: q1, is: yes}]", "first"))
     result = runner.invoke(main, ["consult", "-k", str(tmp_path / "kb"), "--answer", "q1=no", "--no-input"])
     assert (result.exit_code, result.stdout) == (1, "")
-    assert result.stderr == f"{tmp_path / 'kb'}: error: no rule proposes a verdict for these answers (q1=no)\n"
+    assert result.stderr == ("offercoach: no rule proposes a verdict for these answers (q1=no); "
+                             f"the knowledge in {tmp_path / 'kb'} reaches no verdict for them\n")
 
 
 class LoopingEngine(TracingEngine):
     """An engine with one rule that modifies the fact it matched, so it never settles."""
-
-    asking = None
 
     def __init__(self):
         counter = fact_class("test:counter")
@@ -148,3 +148,27 @@ def test_a_failing_action_names_the_rule_and_leaves_the_engine_usable():
     engine.declare(thing(kind="good"))
     engine.run()
     assert seen == ["broken", "fine"]
+
+
+def test_an_engine_is_compiled_once_per_knowledge_and_starts_each_consultation_empty(tmp_path):
+    engines = CompiledEngines(kept=2)
+    kb = kb_with(tmp_path, rule("low", "[{answer: q1, is: yes}]", "first"))
+    engine = engines.fresh(kb)
+    engine.declare(answer_class("q1")(value="yes"))
+    again = load_knowledge([str(tmp_path / "kb")])  # the same files, loaded again
+    assert engines.fresh(again) is engine
+    assert [type(f).__name__ for f in engine.facts.values()] == ["InitialFact"]
+
+
+def test_changed_knowledge_gets_its_own_engine_and_only_the_latest_are_kept(tmp_path):
+    engines = CompiledEngines(kept=2)
+    for n in range(3):
+        (tmp_path / str(n)).mkdir()
+    kbs = [kb_with(tmp_path / str(n), rule(f"r{n}", "[{answer: q1, is: yes}]", "first")) for n in range(3)]
+    first, second = engines.fresh(kbs[0]), engines.fresh(kbs[1])
+    assert second is not first
+    engines.fresh(kbs[0])  # used again: the engine of kbs[1] is now the least recently used,
+    engines.fresh(kbs[2])  # so it is dropped
+    assert len(engines) == 2
+    assert engines.fresh(kbs[0]) is first
+    assert engines.fresh(kbs[1]) is not second  # compiled again

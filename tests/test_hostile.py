@@ -13,6 +13,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from knowledge_bases import built_in
 
 from offercoach.cli import main
 from offercoach.engine.consult import consult
@@ -21,7 +22,6 @@ from offercoach.engine.load import load_knowledge
 from offercoach.engine.yaml_source import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
-KB = load_knowledge(["default"])
 
 
 def knowledge(tmp_path, content: bytes) -> Path:
@@ -89,7 +89,7 @@ def test_a_multi_megabyte_line_under_the_cap_is_read(runner, tmp_path):
 
 def test_an_empty_file_adds_nothing(tmp_path):
     (tmp_path / "empty.yaml").write_bytes(b"")
-    assert len(load_knowledge(["default", str(tmp_path)]).rules) == len(KB.rules)
+    assert len(load_knowledge(["default", str(tmp_path)]).rules) == len(built_in().rules)
 
 
 def test_knowledge_directories_that_cannot_be_used(runner, tmp_path):
@@ -204,6 +204,7 @@ yaml_documents = st.recursive(
     max_leaves=25)
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.one_of(yaml_documents.map(lambda d: yaml.safe_dump(d).encode()), st.binary(max_size=300)))
 def test_any_document_or_bytes_gives_knowledge_or_located_problems(tmp_path, content):
@@ -218,17 +219,18 @@ def test_any_document_or_bytes_gives_knowledge_or_located_problems(tmp_path, con
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.one_of(st.sampled_from(list(KB.questions)), st.text(max_size=6)),
+@given(st.dictionaries(st.one_of(st.deferred(lambda: st.sampled_from(list(built_in().questions))),
+                                 st.text(max_size=6)),
                        st.one_of(st.sampled_from(["yes", "no", "unknown", "weighing_offer", "salary"]),
                                  st.integers(), st.none(), st.lists(st.text(max_size=3), max_size=2)),
                        max_size=6))
 def test_any_answers_give_a_result_or_an_answer_error(answers):
     try:
-        outcome = consult(KB, answers, None, lambda _: None)
+        outcome = consult(built_in(), answers, None, lambda _: None)
     except AnswerError as exc:
         assert str(exc)
     else:
-        assert outcome.verdict in KB.verdicts
+        assert outcome.verdict in built_in().verdicts
 
 
 def test_an_unreadable_file_is_reported_not_raised(runner, tiny_kb, monkeypatch):

@@ -52,6 +52,32 @@ def test_rules_show_works_for_questions_and_verdicts(runner, tiny_kb):
     assert verdict.stdout.endswith("  Priority: 1\n  Proposed by: keep-word, b-case\n")
 
 
+def test_rules_show_a_fact_with_the_rules_that_conclude_and_read_it(runner, tiny_kb):
+    result = runner.invoke(main, ["rules", "show", "committed", "-k", str(tiny_kb)])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"""\
+fact committed  ({tiny_kb / 'kb.yaml'}:17, layer '{tiny_kb}')
+
+  - {{id: committed, meaning: You made a promise.}}
+
+  Concluded by: promise
+  Read by: agency-word-spreads, keep-word, back-out
+"""
+
+
+def test_rules_show_a_recommendation_with_the_rules_that_give_it(runner, tiny_kb):
+    result = runner.invoke(main, ["rules", "show", "careful", "-k", str(tiny_kb)])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"""\
+recommendation careful  ({tiny_kb / 'kb.yaml'}:51, layer '{tiny_kb}')
+
+  - {{id: careful, title: Careful, advice: Be careful., sources: [s1]}}
+
+  Given by: agency-word-spreads
+  Sources: Section one (s1)
+"""
+
+
 def test_rules_show_an_unknown_id_exits_2(runner, tiny_kb):
     result = runner.invoke(main, ["rules", "show", "keep-wrd", "-k", str(tiny_kb)])
     assert (result.exit_code, result.stdout) == (2, "")

@@ -14,6 +14,7 @@ ORDER = [
     "engine.errors",
     "engine.formats",
     "engine.knowledge",
+    "engine.knowledge_schema",
     "engine.text",
     "engine.yaml_source",
     "engine.check",

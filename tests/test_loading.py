@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from conftest import TINY_KB
+from knowledge_bases import TINY_KB
 
 from offercoach.cli import main
 from offercoach.engine.errors import KnowledgeError

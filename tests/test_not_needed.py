@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import TINY_KB
+from knowledge_bases import TINY_KB
 
 from offercoach.cli import main
 from offercoach.engine.consult import consult as run_consultation

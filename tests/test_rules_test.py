@@ -109,6 +109,7 @@ def test_a_scenario_whose_answers_reach_no_verdict_fails_with_the_reason(runner,
     result = run(runner, tiny_kb)
     assert (result.exit_code, result.stdout) == (1, f"""\
 FAIL  {path}:2: b
-      the consultation failed: {tiny_kb}: error: no rule proposes a verdict for these answers (situation=b)
+      the consultation failed: no rule proposes a verdict for these answers (situation=b); the knowledge in \
+{tiny_kb} reaches no verdict for them
 0 passed, 1 failed
 """)

@@ -8,6 +8,8 @@ import jsonschema
 import pytest
 
 from offercoach.engine.errors import KnowledgeError
+from offercoach.engine.knowledge import KINDS, keys_of
+from offercoach.engine.knowledge_schema import FORMAT_DOC, SCHEMA_FILE, main, schema_text, with_key_tables
 from offercoach.engine.load import load_knowledge
 from offercoach.engine.yaml_source import read_yaml
 
@@ -31,6 +33,44 @@ def validator_errors(path: Path, tmp_path: Path) -> list[str]:
     except KnowledgeError as exc:
         return [str(p) for p in exc.problems]
     return []
+
+
+REGENERATE = "out of date: run 'python -m offercoach.engine.knowledge_schema --write'"
+
+
+def test_the_knowledge_schema_is_made_from_the_definition_in_knowledge_py():
+    assert SCHEMA_FILE == ROOT / "docs" / "schema" / "knowledge.schema.json"
+    assert SCHEMA_FILE.read_text() == schema_text(), REGENERATE
+
+
+def test_the_key_tables_of_the_format_doc_are_made_from_the_definition():
+    text = FORMAT_DOC.read_text()
+    assert text == with_key_tables(text), REGENERATE
+    for kind in ("sections", "questions", "facts", "rules", "recommendations", "verdicts", "then", "wording"):
+        assert f"<!-- keys:{kind} -->\n| key | required | meaning |\n" in text
+
+
+def test_a_kind_without_its_key_table_or_an_unknown_table_is_refused():
+    with pytest.raises(ValueError, match=r"unknown \['rule'\], missing \['sections', 'questions', 'facts', 'rules'"):
+        with_key_tables("<!-- keys:rule -->\n<!-- /keys -->\n")
+
+
+def test_the_command_prints_the_schema_and_refuses_other_arguments(capsys):
+    assert main([]) == 0
+    assert capsys.readouterr().out == schema_text()
+    assert main(["--check"]) == 2
+    assert capsys.readouterr().err.startswith("usage: python -m offercoach.engine.knowledge_schema [--write]")
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_validator_demands_the_keys_the_definition_requires(kind, tmp_path):
+    (tmp_path / "k.yaml").write_text(f"{kind}:\n  - {{id: new-one, the-key: x}}\n")
+    with pytest.raises(KnowledgeError) as caught:
+        load_knowledge(["default", str(tmp_path)])
+    required = [k for k, key in keys_of(KINDS[kind].item).items() if key.required and k != "id"]
+    label = f"{KINDS[kind].singular} 'new-one'"
+    assert sorted(p.message for p in caught.value.problems) == sorted(
+        [f"{label}: '{k}' is missing" for k in required] + [f"{label}: unknown key 'the-key'"])
 
 
 def test_the_schemas_are_valid_2020_12_schemas():
