@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 import traceback
@@ -11,22 +12,33 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from .engine.formats import FORMATS
+from .engine.formats import FORMATS, PATH_FORMATS
 
 if TYPE_CHECKING:  # types only: each command imports the engine modules it needs when it runs
     from .engine.knowledge import KnowledgeBase
     from .engine.trace import Trace
 
 EXIT_KNOWLEDGE = 1
-EXIT_USAGE = 2
+EXIT_USAGE = 2  # also input or output that fails, or a transcript that cannot be saved
+EXIT_STOPPED = 3  # the person typed 'quit': nothing was decided
 EXIT_INTERNAL = 70  # EX_SOFTWARE: offercoach itself failed
 EXIT_INTERRUPTED = 130
 DEBUG_VARIABLE = "OFFERCOACH_DEBUG"
+OUTPUT_CLOSED = "offercoach: cannot write the output: standard output is closed"
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
+    try:
+        click.echo(message, err=True)
+    except OSError:  # standard error is gone too: the exit code is all that is left to say it
+        _to_null(2)
     sys.exit(code)
+
+
+def _to_null(fd: int) -> None:
+    """Point the failed stream `fd` at /dev/null, so that nothing fails again when Python flushes it at exit."""
+    with contextlib.suppress(OSError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), fd)
 
 
 def _layers(knowledge: tuple[str, ...]) -> list[str]:
@@ -63,7 +75,7 @@ def _consultation_stops(save: str | None) -> Iterator[None]:
     except OSError as exc:  # reading the answers or writing the questions; a failed save is a UsageError
         _fail(dialogue.io_failed(exc.strerror or str(exc), save), EXIT_USAGE)
     except ConsultationStopped:
-        _fail(dialogue.quit_message(save), 0)
+        _fail(dialogue.quit_message(save), EXIT_STOPPED)
     except EOFError:
         _fail(dialogue.input_ended(save), EXIT_USAGE)
     except KeyboardInterrupt:
@@ -111,8 +123,91 @@ knowledge_option = click.option(
     help="Knowledge directory; repeat to layer ('default' is the built-in one).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="offercoach", prog_name="offercoach")
+def _columns(stream: Any) -> int | None:
+    """The width of the terminal `stream` shows on (COLUMNS if set), or None if it is not a terminal."""
+    try:
+        if not stream.isatty():
+            return None
+        columns = os.environ.get("COLUMNS", "")
+        return int(columns) if columns.isdigit() and int(columns) else os.get_terminal_size(stream.fileno()).columns
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+@contextlib.contextmanager
+def _wrapping_for(stream: Any) -> Iterator[None]:
+    """Wrap text to the terminal `stream` shows on, at most 88 columns; output that is not a terminal at 88."""
+    columns = _columns(stream)
+    if columns is None:  # piped output is the same wherever it is made; the engine is not even imported here
+        yield
+        return
+    from .engine.text import wrapping_at
+
+    with wrapping_at(columns):
+        yield
+
+
+def _broken_pipe() -> NoReturn:
+    """The reader of the output has gone (`offercoach ... | head -1`): end as Unix tools do, by SIGPIPE."""
+    import signal
+
+    _to_null(1)
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGPIPE)
+    os._exit(128 + signal.SIGPIPE)  # not reached: the signal ends the process first
+
+
+class _OutputFailed(OSError):
+    """Writing to standard output failed (a full disk, a closed or failing device)."""
+
+
+class _Output(io.RawIOBase):
+    """Standard output's file descriptor, whose failures are known as such: _OutputFailed (or BrokenPipeError)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self.fd = fd
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def isatty(self) -> bool:
+        return os.isatty(self.fd)
+
+    def write(self, data: Any) -> int:
+        try:
+            return os.write(self.fd, data)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _OutputFailed(exc.errno, exc.strerror) from None
+
+
+class _Offercoach(click.Group):
+    """The command group, which ends offercoach cleanly when its output cannot be written."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # --help and --version print here
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _broken_pipe()
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with _wrapping_for(sys.stdout):
+                return super().invoke(ctx)
+        except BrokenPipeError:
+            _broken_pipe()
+        except _OutputFailed as exc:
+            _to_null(1)  # what could not be written is dropped, so that it does not fail again at exit
+            _fail(f"offercoach: cannot write the output: {exc.strerror or exc}", EXIT_USAGE)
+
+
+@click.group(cls=_Offercoach, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(None, "-V", "--version", package_name="offercoach", prog_name="offercoach")
 def main() -> None:
     """Advice for going back on a job offer, with the reasons behind it.
 
@@ -146,22 +241,21 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
 
     \b
     Example:
-      offercoach consult --answers my-answers.yaml --answer via_agency=yes --no-input --format json
-      offercoach consult --save advice.json      (later: offercoach consult --resume advice.json)
+      offercoach consult --answers mine.yaml --answer via_agency=yes --no-input
+      offercoach consult --save advice.json
+      offercoach consult --resume advice.json     (to go on later)
     """
-    from .engine.answers import parse_answer_option, read_answers_file
+    from .engine.answers import check_answer, parse_answer_option, read_answers_file
     from .engine.consult import consult as run_consultation
     from .engine.consult import not_needed
     from .engine.explanations import verdict_how
     from .engine.results import render, unfinished_document
-    from .engine.text import to_json
-    from .engine.transcript import check_folder, prepare_resume, read_transcript, resuming
+    from .engine.text import printable_lines, to_json
+    from .engine.trace import Trace
+    from .engine.transcript import prepare_resume, read_transcript, resuming, saving
 
     kb = _load(knowledge)
     save = save or resume
-    if save:
-        with _exit_codes():
-            check_folder(save)
 
     # Answers given beforehand: the resumed transcript's unused ones, then the file's, then --answer's.
     given: dict[str, Any] = {}
@@ -171,23 +265,31 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
             document = unfinished_document(kb, trace, answers, not_needed(kb, given, answers))
             _save(save, to_json(document))
 
-    with _exit_codes(), _consultation_stops(save):
-        replay: list[tuple[str, str]] = []
-        if resume:
-            replay, given, notes = prepare_resume(read_transcript(resume), kb, resume)
-            for note in [*notes, resuming(resume, replay)]:
-                click.echo(note, err=True)
-        given.update(read_answers_file(answers_file) if answers_file else {})
-        given.update(parse_answer_option(text) for text in answer_options)
-        outcome = run_consultation(kb, given, None if no_input else _ask_line,
-                                   lambda text: click.echo(text, err=True), replay, save_progress)
-        if save:
-            _save(save, render(kb, outcome, "json"))
+    with contextlib.ExitStack() as held:
+        if save:  # the transcript is this consultation's alone until it ends
+            with _exit_codes():
+                held.enter_context(saving(save, resuming=save == resume))
+        with _exit_codes(), _consultation_stops(save), _wrapping_for(sys.stderr):
+            replay: list[tuple[str, str]] = []
+            if resume:
+                replay, given, notes = prepare_resume(read_transcript(resume), kb, resume)
+                for note in [*notes, resuming(resume, replay)]:
+                    click.echo(printable_lines(note), err=True)
+            given.update(read_answers_file(answers_file) if answers_file else {})
+            given.update(parse_answer_option(text) for text in answer_options)
+            if save and save != resume:  # a transcript to resume from the first question on, as promised at quit
+                given = {question: check_answer(kb, question, value) for question, value in given.items()}
+                save_progress(Trace(), {})
+            outcome = run_consultation(kb, given, None if no_input else _ask_line,
+                                       lambda text: click.echo(printable_lines(text), err=True), replay,
+                                       save_progress)
+            if save:
+                _save(save, render(kb, outcome, "json"))
     if any(a.given == "answered" for a in outcome.trace.asked):
         click.echo("", err=True)  # a blank line between the dialogue and the advice
-    click.echo(render(kb, outcome, fmt), nl=False)
+    click.echo(printable_lines(render(kb, outcome, fmt)), nl=False)  # no control character from a file reaches it
     if with_how and fmt != "json":
-        click.echo("\n" + verdict_how(kb, outcome, markdown=fmt == "markdown"), nl=False)
+        click.echo(printable_lines("\n" + verdict_how(kb, outcome, markdown=fmt == "markdown")), nl=False)
 
 
 @main.command()
@@ -203,22 +305,27 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
             rule_id: str | None, why_not_id: str | None, fmt: str) -> None:
     """Explain a saved consultation: HOW a conclusion was reached, or WHY NOT a rule fired.
 
-    TRANSCRIPT is a file written by 'consult --save' or 'consult --format json'.
+    TRANSCRIPT is a file written by 'consult --save' or 'consult --format json'. It is explained with the
+    knowledge it records (its layers; if their files changed since, its answers are run again on them, with a
+    note), unless --knowledge names other knowledge.
 
     \b
     Example:
-      offercoach consult --answers mine.yaml --no-input --format json > advice.json
+      offercoach consult --answers mine.yaml --no-input --save advice.json
+      offercoach explain advice.json
       offercoach explain advice.json --recommendation protect-your-reputation
       offercoach explain advice.json --why-not withdraw-with-a-full-explanation
     """
     from .engine.explanations import explanation, one_asked
-    from .engine.transcript import as_recorded, read_transcript
+    from .engine.text import printable_lines
+    from .engine.transcript import as_recorded, read_transcript, recorded_layers
 
     with _exit_codes():
         one_asked(of_verdict, recommendation, rule_id, why_not_id)
-    kb = _load(knowledge)
-    with _exit_codes():  # re-running the answers on changed knowledge can also reach no verdict
         doc = read_transcript(transcript)
+        layers = knowledge or tuple(recorded_layers(doc, transcript))  # the knowledge it was made with
+    kb = _load(layers)
+    with _exit_codes():  # re-running the answers on changed knowledge can also reach no verdict
         notes: list[str] = []
         outcome = as_recorded(doc, kb, transcript)
         if outcome is None:  # the knowledge changed; only running the answers again needs experta
@@ -227,8 +334,8 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
             outcome, notes = rerun(doc, kb, transcript)
         text = explanation(kb, outcome, fmt, recommendation=recommendation, rule=rule_id, why_not=why_not_id)
     for note in notes:
-        click.echo(note, err=True)
-    click.echo(text, nl=False)
+        click.echo(printable_lines(note), err=True)
+    click.echo(printable_lines(text), nl=False)  # a transcript's values can hold control characters
 
 
 @main.group()
@@ -257,11 +364,14 @@ def validate(knowledge: tuple[str, ...], fmt: str) -> None:
     from .engine.check import problems_json, validated, warnings
     from .engine.errors import KnowledgeError
     from .engine.load import load_knowledge
+    from .engine.paths import path_problems
+    from .engine.scenarios import scenario_problems
 
     try:
         kb = load_knowledge(_layers(knowledge))
-        problems = warnings(kb)
-        summary = validated(kb, len(problems))
+        problems = warnings(kb) + path_problems(kb) + scenario_problems(kb)
+        errors = [p for p in problems if p.severity == "error"]
+        summary = "" if errors else validated(kb, len(problems))
     except KnowledgeError as exc:
         problems, summary = exc.problems, ""
     if fmt == "json":
@@ -367,6 +477,73 @@ def graph(knowledge: tuple[str, ...], fmt: str) -> None:
     click.echo(graphs.dot(kb) if fmt == "dot" else graphs.mermaid(kb), nl=False)
 
 
+@rules.command()
+@knowledge_option
+@click.option("--format", "fmt", type=click.Choice(PATH_FORMATS), default="text", show_default=True,
+              help="A table (text, markdown), JSON, or a Mermaid flowchart.")
+@click.option("--limit", type=click.IntRange(min=1), default=5000, show_default=True, metavar="N",
+              help="Stop after N consultations, saying so.")
+def paths(knowledge: tuple[str, ...], fmt: str, limit: int) -> None:
+    """List every consultation the knowledge allows: the answers, the verdict and the advice.
+
+    Each question a consultation asks branches on each of its values,
+    unknown included. Exits 1 if some answers reach no verdict.
+
+    \b
+    Example:
+      offercoach rules paths --knowledge ./my-rules --format markdown
+    """
+    from .engine.paths import every_consultation, render
+
+    kb = _load(knowledge)
+    with _exit_codes():
+        tree = every_consultation(kb, limit)
+    click.echo(render(kb, tree, fmt), nl=False)
+    sys.exit(EXIT_KNOWLEDGE if any(leaf.verdict is None for leaf in tree.leaves) else 0)
+
+
+@rules.command()
+@click.argument("directory", metavar="DIR")
+def new(directory: str) -> None:
+    """Start a knowledge base of your own in DIR: one of each item, commented, valid, with a scenario.
+
+    \b
+    Example:
+      offercoach rules new ./my-rules && offercoach rules validate -k ./my-rules
+    """
+    from .engine.starter import made, new_knowledge
+
+    with _exit_codes():
+        written = new_knowledge(directory)
+    click.echo(made(directory, written), nl=False)
+
+
+@main.command()
+@knowledge_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True, help="Port to listen on.")
+@click.option("--edit", "edit_dir", metavar="DIR", help="Let a coach edit the knowledge files of DIR in the browser.")
+@click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Processes serving requests.")
+def serve(knowledge: tuple[str, ...], host: str, port: int, edit_dir: str | None, workers: int) -> None:
+    """Serve the consultation page, the JSON API and, with --edit, the coach's workbench.
+
+    Needs the web extra: pip install 'offercoach[web]'.
+
+    \b
+    Example:
+      offercoach serve --port 8000
+      offercoach serve --knowledge ./my-rules --edit ./my-rules
+    """
+    try:
+        from .web.serve import run as serve_forever
+    except ImportError as exc:
+        _fail(f"offercoach: serve needs the web extra ({exc.name} is missing); "
+              "install it with: pip install 'offercoach[web]'", EXIT_USAGE)
+    with _exit_codes():
+        serve_forever(_layers(knowledge), host, port, edit_dir, workers)
+
+
 def _internal_error(exc: Exception) -> NoReturn:
     """An error offercoach did not expect: one line saying how to report it, the traceback on request."""
     # Worded here rather than in engine/, so that it works even when the engine itself cannot be imported.
@@ -379,9 +556,30 @@ def _internal_error(exc: Exception) -> NoReturn:
           f"Set {DEBUG_VARIABLE}=1 to see the details.", EXIT_INTERNAL)
 
 
+def _standard_streams() -> None:
+    """Standard streams closed when offercoach starts: no input is the end of input, no output an error.
+
+    Each closed one is opened on /dev/null first, so that no file offercoach opens takes its place.
+    """
+    if sys.stdin is None:
+        sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115  # standard input, for the whole run
+    elif isinstance(sys.stdin, io.TextIOWrapper):  # bytes that are not UTF-8 are read as a wrong answer
+        sys.stdin.reconfigure(errors="replace")
+    if sys.stdout is None:
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        _fail(OUTPUT_CLOSED, EXIT_USAGE)
+    if sys.stdout is sys.__stdout__ and isinstance(sys.stdout, io.TextIOWrapper):  # not when a test captures it
+        out = sys.stdout
+        sys.stdout = io.TextIOWrapper(io.BufferedWriter(_Output(out.fileno())), encoding=out.encoding,
+                                      errors=out.errors, line_buffering=out.line_buffering)
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+
+
 def run() -> None:
     """The console script: Click's handling, except that Ctrl-C anywhere exits 130 with one line,
     and an error offercoach did not expect exits 70 with one line saying how to report it."""
+    _standard_streams()
     try:
         code = main.main(standalone_mode=False)
     except click.ClickException as exc:

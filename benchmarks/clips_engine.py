@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import clips
 
-from offercoach.engine.compile import ASK_SALIENCE, NEED_OFFSET, STRATUM_STEP, strata
+from offercoach.engine.compile import ASK_SALIENCE, CLOSE_SALIENCE, NEED_SALIENCE, SETTLE_SALIENCE, strata
 from offercoach.engine.knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not
 
 
@@ -32,7 +33,7 @@ def fails(cond: Condition) -> str:
     if isinstance(cond, AnswerIn):
         return _answer(cond.question, "&".join(f"~{v}" for v in cond.values))
     if isinstance(cond, FactHolds):
-        return f"(not (f-{cond.fact}))"
+        return f"(n-{cond.fact})"  # settled absent: no rule can conclude it any more
     if isinstance(cond, Not):
         return holds(cond.condition)
     if isinstance(cond, AllOf):
@@ -74,11 +75,13 @@ class ClipsAdvice:
         build("(deftemplate recommendation (slot id) (slot by))")
         build("(deftemplate verdict (slot id) (slot by))")
         build("(deftemplate wanted (slot question) (slot rule))")
-        level = strata(kb)
+        for fact in kb.facts:
+            build(f"(deftemplate n-{fact})")
+        build("(deftemplate ruled-out (slot rule))")
+        rules = []
         for i, rule in enumerate(kb.rules.values()):
-            base = -STRATUM_STEP * level[rule.id]
-            build(f"(defrule r{i} (declare (salience {base + rule.salience})) "
-                  f"{' '.join(map(holds, rule.when.conditions))} => (py-advise \"{rule.id}\"))")
+            rules.append(f"(defrule r{i} (declare (salience {rule.salience})) "
+                         f"{' '.join(map(holds, rule.when.conditions))} => (py-advise \"{rule.id}\"))")
             conditions = rule.when.conditions
             need = 0
             for k, condition in enumerate(conditions):
@@ -86,14 +89,49 @@ class ClipsAdvice:
                 ruled_out = [f"(not {fails(c)})" for c in conditions[k + 1:] if isinstance(c, AnswerIn)
                              or (isinstance(c, Not) and isinstance(c.condition, AnswerIn))]
                 for question, context in waits(condition, tuple(holds(c) for c in conditions[:k])):
-                    build(f"(defrule n{i}-{need} (declare (salience {base + NEED_OFFSET})) "
-                          f"{' '.join(context)} {' '.join(ruled_out)} (not (a-{question})) "
-                          f"=> (py-need \"{question}\" \"{rule.id}\"))")
+                    rules.append(f"(defrule n{i}-{need} (declare (salience {NEED_SALIENCE})) "
+                                 f"{' '.join(context)} {' '.join(ruled_out)} (not (a-{question})) "
+                                 f"=> (py-need \"{question}\" \"{rule.id}\"))")
                     need += 1
         for i, question in enumerate(kb.questions):
-            build(f"(defrule q{i} (declare (salience {ASK_SALIENCE})) (exists (wanted (question {question}))) "
-                  f"(not (a-{question})) => (py-ask \"{question}\"))")
+            rules.append(f"(defrule q{i} (declare (salience {ASK_SALIENCE})) (exists (wanted (question {question}))) "
+                         f"(not (a-{question})) => (py-ask \"{question}\"))")
+        rules += self._settling(kb, rules)
+        for text in rules:
+            build(text)
         self._templates = {t.name: t for t in self.env.templates()}
+
+    @staticmethod
+    def _settling(kb: KnowledgeBase, rules: list[str]) -> list[str]:
+        """The rules that settle absent the facts whose absence is read (mirrors compile._settling)."""
+        level = strata(kb)
+        absent = re.compile(r"\(n-([a-z0-9_-]+)\)")
+        wanted = {f for text in rules for f in absent.findall(text)}
+        settled: list[str] = []
+        made: set[str] = set()
+        found: list[str] = []
+        while todo := [f for f in kb.facts if f in wanted and f not in settled]:
+            for fact in todo:
+                settled.append(fact)
+                producers = kb.producers(fact)
+                if len(producers) == 1:
+                    gone = f"{fails(producers[0].when)} (not (n-{fact}))"
+                else:
+                    for p in producers:
+                        if p.id not in made:
+                            made.add(p.id)
+                            found.append(f"(defrule o-{p.id} (declare (salience {SETTLE_SALIENCE})) "
+                                         f"{fails(p.when)} (not (ruled-out (rule {p.id}))) "
+                                         f"=> (assert (ruled-out (rule {p.id}))))")
+                            wanted.update(absent.findall(found[-1]))
+                    gone = " ".join(f"(ruled-out (rule {p.id}))" for p in producers)
+                found.append(f"(defrule s-{fact} (declare (salience {SETTLE_SALIENCE})) {gone} "
+                             f"=> (assert (n-{fact})))")
+                wanted.update(absent.findall(found[-1]))
+                stratum = max((level[p.id] for p in producers), default=0)
+                found.append(f"(defrule c-{fact} (declare (salience {CLOSE_SALIENCE - stratum})) "
+                             f"(not (f-{fact})) (not (n-{fact})) => (assert (n-{fact})))")
+        return found
 
     def _advise(self, rule_id: Any) -> None:
         self.firings += 1

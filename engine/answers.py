@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AnswerError, KnowledgeError, UsageError
+from .files import NotJson, Unreadable, parse_json, read_bounded
 from .knowledge import KnowledgeBase
 from .text import nearest, shorten
-from .yaml_source import read_yaml
+from .yaml_source import MAX_FILE_BYTES, parse_yaml_bytes
 
 
 def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
@@ -26,20 +27,22 @@ def check_answer(kb: KnowledgeBase, question_id: str, value: Any) -> str:
 
 
 def read_answers_file(path: str) -> dict[str, Any]:
-    """The mapping of question id to value in a YAML or JSON file; bare yes/no stay the words yes/no."""
-    file = Path(path)
+    """The mapping of question id to value in a YAML or JSON file; bare yes/no stay the words yes/no.
+
+    YAML and JSON alike: a regular file of at most MAX_FILE_BYTES, no key twice, no integer over
+    MAX_INTEGER_DIGITS digits; JSON no deeper than MAX_JSON_DEPTH.
+    """
     try:
-        if not file.is_file():
-            raise UsageError(f"{path}: no such answers file")
-        if file.suffix == ".json":
-            data = json.loads(file.read_text(encoding="utf-8"))
-        else:
-            data = read_yaml(file)
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"{path}: cannot read the answers file: {reason}") from None
-    except json.JSONDecodeError as exc:
-        raise AnswerError(f"{path}:{exc.lineno}:{exc.colno}: not valid JSON: {exc.msg}") from None
+        data = read_bounded(path, MAX_FILE_BYTES)
+    except Unreadable as exc:
+        if exc.missing:
+            raise UsageError(f"{path}: no such answers file") from None
+        raise UsageError(f"{path}: cannot read the answers file: {exc.reason}") from None
+    try:
+        data = parse_json(data) if Path(path).suffix == ".json" else parse_yaml_bytes(data, path)
+    except NotJson as exc:
+        where = f"{path}:{exc.at[0]}:{exc.at[1]}" if exc.at else path
+        raise AnswerError(f"{where}: not valid JSON: {exc.reason}") from None
     except KnowledgeError as exc:
         raise AnswerError(str(exc)) from None
     if data is None:

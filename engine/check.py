@@ -10,7 +10,11 @@ from typing import Any
 from .errors import KnowledgeError, Problem
 from .knowledge import (
     TABLES,
+    UNKNOWN,
+    AllOf,
     AnswerIn,
+    AnyOf,
+    Condition,
     FactHolds,
     KnowledgeBase,
     Not,
@@ -25,7 +29,7 @@ from .knowledge import (
     references,
     walk,
 )
-from .text import nearest, wording_label
+from .text import answers_phrase, condition_text, nearest, wording_label
 
 NEEDED = ("questions", "rules", "verdicts")  # the kinds a usable knowledge base cannot do without
 
@@ -83,34 +87,52 @@ def _check_rule(kb: KnowledgeBase, rule: Rule, concluded: set[str]) -> list[Prob
 
 
 def negation_cycles(kb: KnowledgeBase) -> list[Problem]:
-    """Facts that depend on their own absence, which forward chaining cannot settle."""
-    reads: dict[str, set[tuple[str, bool]]] = {}  # fact -> facts its producers read, with 'negated'
+    """Facts that depend on their own absence, which forward chaining cannot settle: reported at the 'not'."""
+    # fact -> (fact read, whether under 'not', the rule reading it, where the read or its 'not' is written)
+    reads: dict[str, list[tuple[str, bool, Rule, Where]]] = {}
     for rule in kb.rules.values():
-        used = set()
+        used = []
         for cond in walk(rule.when):
             if isinstance(cond, Not):
-                used |= {(c.fact, True) for c in walk(cond.condition) if isinstance(c, FactHolds)}
+                used += [(c.fact, True, rule, cond.where) for c in walk(cond.condition) if isinstance(c, FactHolds)]
             elif isinstance(cond, FactHolds):
-                used.add((cond.fact, False))
+                used.append((cond.fact, False, rule, cond.where))
         for fact in rule.conclude:
-            reads.setdefault(fact, set()).update(used)
-    problems = []
+            reads.setdefault(fact, []).extend(used)
+    problems, reported = [], set()
     for start in kb.facts:
-        # Depth-first search for a path back to `start` that passes through a negation.
-        stack, seen = [(start, False)], set()
+        # Depth-first search for a path back to `start` that passes through a negation, keeping the path.
+        stack: list[tuple[str, tuple[tuple[str, bool, Rule, Where], ...]]] = [(start, ())]
+        seen = set()
         while stack:
-            fact, negated = stack.pop()
-            for nxt, neg in reads.get(fact, ()):
-                state = (nxt, negated or neg)
-                if nxt == start and state[1]:
-                    problems.append(_problem(kb.facts[start].where, f"fact '{start}' depends on its "
-                                             "own absence through 'not'; forward chaining cannot settle it"))
+            fact, path = stack.pop()
+            for edge in reads.get(fact, ()):
+                nxt = edge[0]
+                steps = (*path, edge)
+                if nxt == start and any(neg for _, neg, _, _ in steps):
+                    _, _, rule, where = next(e for e in steps if e[1])
+                    if (rule.id, where) not in reported:
+                        reported.add((rule.id, where))
+                        problems.append(_problem(where, _self_negation(start, steps)))
                     stack.clear()
                     break
+                state = (nxt, any(neg for _, neg, _, _ in steps))
                 if state not in seen:
                     seen.add(state)
-                    stack.append(state)
+                    stack.append((nxt, steps))
     return problems
+
+
+def _self_negation(start: str, steps: tuple[tuple[str, bool, Rule, Where], ...]) -> str:
+    """The message for the first 'not' along `steps`, a cycle of reads from fact `start` back to it."""
+    concluded = [start, *(fact for fact, _, _, _ in steps[:-1])]  # what the rule of each step concludes
+    k = next(n for n, step in enumerate(steps) if step[1])
+    # Told from the fact the 'not' reads round to the rule that has it.
+    order = [*range(k + 1, len(steps)), *range(k + 1)]
+    chain = "; ".join(f"rule '{steps[n][2].id}' reads {'the absence of ' if steps[n][1] else ''}'{steps[n][0]}' "
+                      f"and concludes '{concluded[n]}'" for n in order)
+    return (f"rule '{steps[k][2].id}': this 'not' makes fact '{steps[k][0]}' depend on its own absence "
+            f"({chain}); forward chaining cannot settle it")
 
 
 MAX_COMBINATIONS = 50_000  # beyond this many answer combinations a rule is assumed satisfiable
@@ -118,12 +140,17 @@ MAX_COMBINATIONS = 50_000  # beyond this many answer combinations a rule is assu
 
 def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
     """Whether some answers, and some choice of the concludable facts, make `rule`'s conditions hold."""
-    leaves = list(walk(rule.when))
+    return _satisfiable(kb, rule.when, reachable)
+
+
+def _satisfiable(kb: KnowledgeBase, when: AllOf, reachable: set[str]) -> bool:
+    """Whether some answers, some choice of the concludable facts and some verdict make `when` hold."""
+    leaves = list(walk(when))
     questions = sorted({c.question for c in leaves if isinstance(c, AnswerIn)})
     facts = sorted({c.fact for c in leaves if isinstance(c, FactHolds)} & reachable)
     # The chosen verdict may be any verdict of the knowledge;
     # which ones rules propose is a warning's business.
-    verdicts: list[str | None] = list(kb.verdicts) if rule.reads_verdict() else [None]
+    verdicts: list[str | None] = list(kb.verdicts) if any(isinstance(c, VerdictIs) for c in leaves) else [None]
     # Answers (text), then whether each fact holds (True, False), then the verdict: a tuple of mixed values.
     choices: list[list[Any]] = [*(kb.questions[q].allowed for q in questions), *[[True, False]] * len(facts),
                                 verdicts]
@@ -132,9 +159,31 @@ def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
     for combination in itertools.product(*choices):
         answers = dict(zip(questions, combination))
         held = {f for f, on in zip(facts, combination[len(questions):-1]) if on}
-        if holds(rule.when, answers, held, settled=True, verdict=combination[-1]):
+        if holds(when, answers, held, settled=True, verdict=combination[-1]):
             return True
     return False
+
+
+def contradiction(kb: KnowledgeBase, rule: Rule) -> str:
+    """Why `rule`'s conditions can never hold together: the one condition, or the two, that cannot."""
+    def can(*conds: Condition) -> bool:
+        return _satisfiable(kb, AllOf(conds, rule.when.where), set(kb.facts))
+
+    def named(cond: Condition) -> str:  # with its line, unless it is the rule's, where the problem is reported
+        line = f" (line {cond.where.line})" if cond.where.line != rule.where.line else ""
+        return f"'{condition_text(kb, cond)}'{line}"
+
+    conditions = rule.when.conditions
+    alone = next((c for c in conditions if not can(c)), None)
+    if alone is not None:
+        return f"its condition {named(alone)} can never hold, whatever the answers"
+    for size in (2, 3):  # the fewest conditions that cannot hold together
+        group = next((g for g in itertools.combinations(conditions, size) if not can(*g)), None)
+        if group is not None:
+            names = [named(c) for c in group]
+            return (f"its conditions {', '.join(names[:-1])} and {names[-1]} contradict each other, "
+                    "whatever the answers")
+    return "its conditions contradict each other, whatever the answers"
 
 
 def reachable_facts(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
@@ -160,7 +209,7 @@ def unmatchable_rules(kb: KnowledgeBase) -> list[Problem]:
         if rule.id in fireable:
             continue
         if not _can_hold(kb, rule, set(kb.facts)):
-            reason = "its conditions contradict each other, whatever the answers"
+            reason = contradiction(kb, rule)
         else:
             missing = sorted({c.fact for c in walk(rule.when) if isinstance(c, FactHolds)} - facts)
             reason = (f"it needs {', '.join(repr(f) for f in missing)}, which no rule that can fire "
@@ -214,6 +263,92 @@ def unused_facts(kb: KnowledgeBase) -> list[Problem]:
             for f in kb.facts.values() if f.id not in read]
 
 
+def unknown_through_not(kb: KnowledgeBase) -> list[Problem]:
+    """A 'not' over an answer that lets `unknown` in, in a rule that gives advice or proposes a verdict, where no
+    condition of the knowledge says what `unknown` means for that question: likely by accident."""
+    named = {c.question for rule in kb.rules.values() for c in walk(rule.when)
+             if isinstance(c, AnswerIn) and UNKNOWN in c.values}
+    problems = []
+    for rule in kb.rules.values():
+        if not (rule.recommend or rule.verdict):
+            continue
+        for cond in walk(rule.when):
+            inner = cond.condition if isinstance(cond, Not) else None
+            if not isinstance(inner, AnswerIn) or UNKNOWN in inner.values or inner.question in named:
+                continue
+            q = inner.question
+            listed = ", ".join(inner.values)
+            kept = ", ".join(v for v in kb.questions[q].allowed if v not in inner.values)
+            problems.append(_problem(cond.where, (
+                f"rule '{rule.id}': '{condition_text(kb, cond)}' also holds when {q} is unknown; to leave unknown "
+                f"out, write {{not: {{answer: {q}, one_of: [{listed}, unknown]}}}}; if unknown is meant, write "
+                f"{{answer: {q}, one_of: [{kept}]}}"), "warning"))
+    return problems
+
+
+def _unfolded(kb: KnowledgeBase, cond: Condition, within: tuple[str, ...] = ()) -> Condition:
+    """`cond` on answers alone: each fact replaced by the conditions of the rules that conclude it (a fact met
+    again inside its own derivation does not hold), which is what it means once the consultation is over."""
+    if isinstance(cond, FactHolds):
+        if cond.fact in within:
+            return AnyOf((), cond.where)
+        return AnyOf(tuple(_unfolded(kb, rule.when, (*within, cond.fact)) for rule in kb.producers(cond.fact)),
+                     cond.where)
+    if isinstance(cond, Not):
+        return Not(_unfolded(kb, cond.condition, within), cond.where)
+    if isinstance(cond, (AllOf, AnyOf)):
+        return type(cond)(tuple(_unfolded(kb, c, within) for c in cond.conditions), cond.where)
+    return cond
+
+
+def _answers_for(kb: KnowledgeBase, cond: Condition) -> dict[str, str] | None:
+    """Answers that make `cond` (on answers alone) hold, found by trying values question by question and
+    leaving a branch as soon as `cond` fails; None if there are none, or none within MAX_COMBINATIONS tries."""
+    questions = list(dict.fromkeys(c.question for c in walk(cond) if isinstance(c, AnswerIn)))
+    tries = itertools.count()
+
+    def search(answers: dict[str, str]) -> dict[str, str] | None:
+        if next(tries) > MAX_COMBINATIONS:
+            return None
+        held = holds(cond, answers, set(), settled=True)
+        if held is not False and len(answers) == len(questions):
+            return answers if held else None
+        if held is False:
+            return None
+        question = questions[len(answers)]
+        for value in kb.questions[question].allowed:
+            found = search({**answers, question: value})
+            if found is not None:
+                return found
+        return None
+
+    return search({})
+
+
+def verdict_ties(kb: KnowledgeBase) -> list[Problem]:
+    """Two verdicts of the same priority that can both be proposed in one consultation: knowledge order then
+    decides between them, which is seldom what the priorities were written to say."""
+    fireable, _ = reachable_facts(kb)
+    proposers: dict[str, list[Rule]] = {}
+    for rule in kb.rules.values():
+        if rule.verdict is not None and rule.id in fireable:
+            proposers.setdefault(rule.verdict, []).append(rule)
+    problems = []
+    for first, second in itertools.combinations([v for v in kb.verdicts.values() if v.id in proposers], 2):
+        if first.priority != second.priority:
+            continue
+        for a, b in itertools.product(proposers[first.id], proposers[second.id]):
+            answers = _answers_for(kb, AllOf((_unfolded(kb, a.when), _unfolded(kb, b.when)), a.where))
+            if answers is not None:
+                problems.append(_problem(second.where, (
+                    f"verdicts '{first.id}' and '{second.id}' have the same priority ({first.priority}) and can "
+                    f"both be proposed in one consultation (rules '{a.id}' and '{b.id}', e.g. with "
+                    f"{answers_phrase(list(answers.items()))}); then '{first.id}' wins only because it is listed "
+                    "first: give the one that should win a higher priority"), "warning"))
+                break
+    return problems
+
+
 def check_knowledge(kb: KnowledgeBase) -> None:
     """Raise KnowledgeError listing every meaning problem in `kb` that makes it unusable."""
     problems: list[Problem] = []
@@ -238,15 +373,18 @@ def check_knowledge(kb: KnowledgeBase) -> None:
 def warnings(kb: KnowledgeBase) -> list[Problem]:
     """What 'rules validate' warns about in a usable knowledge base: dead or unused items."""
     return sorted(unreachable_conclusions(kb) + unproposed_verdicts(kb) + unread_questions(kb)
-                  + unused_facts(kb))
+                  + unused_facts(kb) + unknown_through_not(kb) + verdict_ties(kb))
 
 
 def validated(kb: KnowledgeBase, warned: int) -> str:
     """The last line of a 'rules validate' that found no errors, with the number of warnings."""
-    counted = f" ({warned} warnings)" if warned else ""
-    return (f"ok: {len(kb.rules)} rules, {len(kb.questions)} questions, "
-            f"{len(kb.recommendations)} recommendations, {len(kb.verdicts)} verdicts "
-            f"in {len(kb.files)} files of layers {', '.join(kb.layers)}{counted}")
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}{'' if n == 1 else 's'}"
+
+    counted = f" ({count(warned, 'warning')})" if warned else ""
+    return (f"ok: {count(len(kb.rules), 'rule')}, {count(len(kb.questions), 'question')}, "
+            f"{count(len(kb.recommendations), 'recommendation')}, {count(len(kb.verdicts), 'verdict')} "
+            f"in {count(len(kb.files), 'file')} of layers {', '.join(kb.layers)}{counted}")
 
 
 def problems_json(problems: list[Problem]) -> str:

@@ -13,14 +13,16 @@ from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBa
 from .knowledge import Rule as KRule
 from .trace import ASK_PREFIX, NEED_PREFIX
 
-# Salience tiers. Within a stratum the advice fires first, then rules record which questions
-# they wait on; questions are asked only when nothing else can fire. Rules that read the
-# absence of a fact sit in lower strata, so they wait until every question that could still
-# produce that fact has been asked.
-STRATUM_STEP = 3000
-NEED_OFFSET = -300
+# Salience tiers. The advice fires first, at each rule's own salience (-100 to 100); then the facts that no
+# rule can conclude any more are settled absent; then rules record which questions they wait on; a question
+# is asked only when nothing else can fire, and of the questions wanted then, the one listed first in the
+# knowledge. Reading the absence of a fact reads that settled absence, so it never waits on questions that
+# cannot produce the fact. Last, when nothing else at all can fire, a fact that only rules waiting on each
+# other's facts (a cycle) could still conclude is settled absent, the lowest stratum first.
+SETTLE_SALIENCE = -200
+NEED_SALIENCE = -300
 ASK_SALIENCE = -600
-
+CLOSE_SALIENCE = -900
 
 
 def answer_class(question: str) -> type[Fact]:
@@ -31,10 +33,16 @@ def derived_class(fact: str) -> type[Fact]:
     return fact_class(f"fact:{fact}")
 
 
+def absent_class(fact: str) -> type[Fact]:
+    """Declared once no rule can conclude `fact` any more; what reading its absence matches."""
+    return fact_class(f"absent:{fact}")
+
+
 Recommended = fact_class("recommendation")
 Proposed = fact_class("verdict")
 Chosen = fact_class("chosen")  # declared by the consultation once the verdict is resolved, never by a rule
 Wanted = fact_class("wanted")
+RuledOut = fact_class("ruled_out")  # a rule that can no longer fire: one of its conditions fails for good
 
 
 @cache
@@ -63,11 +71,12 @@ def true_pattern(cond: Condition) -> Any:
 
 
 def false_pattern(cond: Condition) -> Any:
-    """The experta pattern that matches when `cond` is false; an unanswered question is neither."""
+    """The experta pattern that matches when `cond` is false; an unanswered question is neither, nor is a fact
+    that some rule could still conclude."""
     if isinstance(cond, AnswerIn):
         return answer_class(cond.question)(value=P(_member_of(frozenset(cond.values), False)))
     if isinstance(cond, FactHolds):
-        return NOT(derived_class(cond.fact)())
+        return absent_class(cond.fact)()
     if isinstance(cond, VerdictIs):
         return Chosen(id=P(_member_of(frozenset(cond.verdicts), False)))
     if isinstance(cond, Not):
@@ -90,7 +99,9 @@ def waits(cond: Condition, context: tuple[Any, ...] = ()) -> Iterator[tuple[str,
 
 
 def strata(kb: KnowledgeBase) -> dict[str, int]:
-    """Each rule's stratum: one more than the strata of the facts it reads the absence of."""
+    """Each rule's stratum: one more than the strata of the facts it reads the absence of.
+
+    It orders only the last resort of settling absences (see `_settling`)."""
     fact_level = {f: 0 for f in kb.facts}
     rule_level = {r: 0 for r in kb.rules}
     for _ in range(len(kb.rules) + 1):  # at most one pass per rule; no cycle passes through 'not'
@@ -155,12 +166,11 @@ def _named(rule: Rule, fn: Callable[..., None], name: str, order: int) -> Rule:
 
 
 def compile_rules(kb: KnowledgeBase) -> list[Rule]:
-    """All experta rules for `kb`: advice rules, 'need' rules and one 'ask' rule per question."""
-    level = strata(kb)
+    """All experta rules for `kb`: advice rules, 'need' rules, one 'ask' rule per question, and the rules that
+    settle the absence of the facts whose absence is read."""
     compiled = []
     for order, rule in enumerate(kb.rules.values()):
-        base = -STRATUM_STEP * level[rule.id]
-        compiled.append(_named(Rule(true_pattern(rule.when), salience=base + rule.salience),
+        compiled.append(_named(Rule(true_pattern(rule.when), salience=rule.salience),
                                _advice_action(rule), rule.id, order))
         conditions = rule.when.conditions
         for k, condition in enumerate(conditions):
@@ -173,14 +183,74 @@ def compile_rules(kb: KnowledgeBase) -> list[Rule]:
             earlier = tuple(true_pattern(c) for c in conditions[:k]) + verdict_gate
             for question, context in waits(condition, earlier):
                 pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))
-                compiled.append(_named(Rule(pattern, salience=base + NEED_OFFSET),
+                compiled.append(_named(Rule(pattern, salience=NEED_SALIENCE),
                                        _need_action(question, rule.id), f"{NEED_PREFIX}{rule.id}:{question}",
                                        order))
     for order, question in enumerate(kb.questions):
         pattern = AND(EXISTS(Wanted(question=question)), NOT(answer_class(question)()))
         compiled.append(_named(Rule(pattern, salience=ASK_SALIENCE), _ask_action(),
                                f"{ASK_PREFIX}{question}", order))
-    return compiled
+    return compiled + _settling(kb, compiled)
+
+
+def _absences(pattern: Any) -> Iterator[str]:
+    """The facts whose settled absence `pattern` reads."""
+    if isinstance(pattern, Fact):
+        kind, _, name = type(pattern).__name__.partition(":")
+        if kind == "absent":
+            yield name
+    elif isinstance(pattern, tuple):  # a rule, or AND, OR, NOT, EXISTS
+        for inner in pattern:
+            yield from _absences(inner)
+
+
+def _declaring(cls: type[Fact], **fields: str) -> Callable[..., None]:
+    def act(engine: TracingEngine, **_: Any) -> None:
+        engine.declare(cls(**fields))  # a new fact each time: experta numbers the fact it is given
+    return act
+
+
+def _settling(kb: KnowledgeBase, compiled: list[Rule]) -> list[Rule]:
+    """The rules that settle the absence of each fact some rule reads the absence of (and so on, for the
+    facts that ruling out its rules reads).
+
+    A fact is absent for good once every rule that concludes it is ruled out: one of its top-level
+    conditions fails for good (an answer given otherwise, a fact absent for good, ...). Rules that conclude
+    it only through each other's facts are never ruled out that way; for them, once nothing else can fire,
+    the fact is settled absent anyway, the lowest stratum first, which is how stratified negation reads it.
+    """
+    level = strata(kb)
+    order = {rule: n for n, rule in enumerate(kb.rules)}
+    wanted = {f for rule in compiled for f in _absences(rule)}
+    settled: list[str] = []
+    rules: list[Rule] = []
+    made: set[str] = set()
+    while todo := [f for f in kb.facts if f in wanted and f not in settled]:
+        for fact in todo:
+            settled.append(fact)
+            producers = kb.producers(fact)
+            if len(producers) == 1:  # ruled out at once; once absent, the other ways it fails need not fire
+                gone = AND(false_pattern(producers[0].when), NOT(absent_class(fact)()))
+            else:
+                for producer in producers:
+                    if producer.id not in made:
+                        made.add(producer.id)
+                        ruled = _named(Rule(AND(false_pattern(producer.when), NOT(RuledOut(rule=producer.id))),
+                                            salience=SETTLE_SALIENCE),
+                                       _declaring(RuledOut, rule=producer.id), f"ruled-out:{producer.id}",
+                                       order[producer.id])
+                        wanted.update(_absences(ruled))
+                        rules.append(ruled)
+                gone = AND(*(RuledOut(rule=p.id) for p in producers)) if producers else InitialFact()
+            n = list(kb.facts).index(fact)
+            rules.append(_named(Rule(gone, salience=SETTLE_SALIENCE), _declaring(absent_class(fact)),
+                                f"absent:{fact}", n))
+            wanted.update(_absences(rules[-1]))
+            stratum = max((level[p.id] for p in producers), default=0)
+            rules.append(_named(Rule(AND(NOT(derived_class(fact)()), NOT(absent_class(fact)())),
+                                     salience=CLOSE_SALIENCE - stratum),
+                                _declaring(absent_class(fact)), f"closed:{fact}", n))
+    return rules
 
 
 class AdviceEngine(TracingEngine):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -11,7 +12,7 @@ from .answers import check_answer
 from .compile import AdviceEngine, Chosen, Proposed, Recommended, Wanted, answer_class, question_wanted
 from .dialogue import Ask, Back, Say, ask_question
 from .errors import InferenceError, NoVerdictError
-from .experta_fixes import RuleFailed, TracingEngine
+from .experta_fixes import Checkpoint, RuleFailed, TracingEngine
 from .knowledge import UNKNOWN, KnowledgeBase, layers_shown
 from .text import answers_phrase
 from .trace import Asked, Outcome, Trace
@@ -83,25 +84,11 @@ class Consultation:
             return outcome
 
     def _run_once(self) -> Outcome:
-        engine = ENGINES.fresh(self.kb)
-        trace = Trace()
-        engine.on_firing = trace.record
-        answers: dict[str, str] = {}
+        session = Session(self.kb)
         typed = dict(self.typed)
-        verdict: str | None = None
-        candidates: list[tuple[str, str]] = []
-        while True:
-            wanted = self._settle(engine)
-            if wanted is None:
-                if verdict is not None:
-                    break
-                # Settled: choose the verdict once,
-                # then run on for the rules that read it (they only recommend).
-                verdict, candidates = self._choose(engine, answers)
-                engine.declare(Chosen(id=verdict))
-                continue
+        while (wanted := session.next_question()) is not None:
             question = self.kb.questions[wanted]
-            waiting = self._waiting(engine, question.id)
+            waiting = self._waiting(session.engine, question.id)
             if question.id in self.given:
                 value, how = self.given[question.id], "from answers"
             elif question.id in typed:
@@ -109,64 +96,124 @@ class Consultation:
             elif self.ask is None:
                 value, how = UNKNOWN, "unanswered"
             else:
-                waiting_reports = partial(explain.waiting_reports, self.kb, waiting, answers, trace, verdict)
-                value = ask_question(self.kb, question, len(answers) + 1, answers, waiting_reports,
+                waiting_reports = partial(explain.waiting_reports, self.kb, waiting, session.answers,
+                                          session.trace, session.verdict)
+                value = ask_question(self.kb, question, len(session.answers) + 1, session.answers, waiting_reports,
                                      self.ask, self.say, can_undo=bool(self.typed))
                 how = "answered"
                 self.typed.append((question.id, value))
-            answers[question.id] = value
-            trace.asked.append(Asked(question.id, len(trace.steps), waiting, value, how))
-            engine.declare(answer_class(question.id)(value=value))
+            session.answer(question.id, value, how, waiting)
             if self.on_answer is not None:
-                self.on_answer(trace, answers)
-        assert verdict is not None
-        return self._outcome(engine, trace, answers, verdict, candidates)
-
-    @staticmethod
-    def _settle(engine: TracingEngine) -> str | None:
-        """Run until a question is wanted or nothing can fire, within MAX_STEPS firings; the question wanted."""
-        try:
-            engine.run(steps=MAX_STEPS)
-        except RuleFailed as exc:
-            raise InferenceError(f"{exc}; the consultation stopped") from None
-        wanted = question_wanted(engine)
-        if wanted is None and engine.agenda.activations:
-            busiest = ", ".join(f"{rule} ({n}x)" for rule, n in engine.fire_counts.most_common(3))
-            raise InferenceError(f"inference did not settle within {MAX_STEPS} rule firings; "
-                                 f"the rules firing most: {busiest}")
-        return wanted
+                self.on_answer(session.trace, session.answers)
+        return session.outcome()
 
     def _waiting(self, engine: AdviceEngine, question: str) -> list[str]:
-        rules = {f["rule"] for f in engine.facts.values()
-                 if isinstance(f, Wanted) and f["question"] == question}
-        return [r for r in self.kb.rules if r in rules]
+        return waiting_rules(self.kb, engine, question)
 
-    def _choose(self, engine: AdviceEngine, answers: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
-        """The winning verdict among the candidates proposed so far, and those candidates."""
-        candidates = [(f["id"], f["by"]) for f in engine.facts.values() if isinstance(f, Proposed)]
-        if not candidates:
-            raise NoVerdictError(no_verdict(self.kb, list(answers.items())))
-        order = list(self.kb.verdicts)
-        verdict = max((v for v, _ in candidates),
-                      key=lambda v: (self.kb.verdicts[v].priority, -order.index(v)))
-        return verdict, candidates
 
-    def _outcome(self, engine: AdviceEngine, trace: Trace, answers: dict[str, str], verdict: str,
-                 candidates: list[tuple[str, str]]) -> Outcome:
-        facts = list(engine.facts.values())
+def waiting_rules(kb: KnowledgeBase, engine: AdviceEngine, question: str) -> list[str]:
+    """The rules waiting on `question`, in knowledge order."""
+    rules = {f["rule"] for f in engine.facts.values() if isinstance(f, Wanted) and f["question"] == question}
+    return [r for r in kb.rules if r in rules]
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A session's state at one question, to come back to with Session.rewind."""
+
+    engine: Checkpoint
+    answers: tuple[tuple[str, str], ...]
+    verdict: str | None
+    candidates: tuple[tuple[str, str], ...]
+    steps: int
+    asked: int
+
+
+class Session:
+    """One run of the engine over a consultation: the answers declared so far, the trace, the verdict once chosen.
+
+    A consultation asks the person at each question; `paths` explores every answer by marking the session at a
+    question and rewinding to it.
+    """
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self.engine = ENGINES.fresh(kb)
+        self.trace = Trace()
+        self.engine.on_firing = self.trace.record
+        self.answers: dict[str, str] = {}
+        self.verdict: str | None = None
+        self.candidates: list[tuple[str, str]] = []
+
+    def next_question(self) -> str | None:
+        """Run until a question is wanted (its id), or until the consultation is over (None)."""
+        while True:
+            wanted = settle(self.engine)
+            if wanted is not None or self.verdict is not None:
+                return wanted
+            # Settled: choose the verdict once, then run on for the rules that read it (they only recommend).
+            self.verdict, self.candidates = choose(self.kb, self.engine, self.answers)
+            self.engine.declare(Chosen(id=self.verdict))
+
+    def answer(self, question: str, value: str, how: str, waiting: list[str]) -> None:
+        """Declare the answer to `question` and record how it was given and which rules waited on it."""
+        self.answers[question] = value
+        self.trace.asked.append(Asked(question, len(self.trace.steps), waiting, value, how))
+        self.engine.declare(answer_class(question)(value=value))
+
+    def mark(self) -> Mark:
+        return Mark(self.engine.checkpoint(), tuple(self.answers.items()), self.verdict, tuple(self.candidates),
+                    len(self.trace.steps), len(self.trace.asked))
+
+    def rewind(self, mark: Mark) -> None:
+        """Return to the moment of `mark`, as if nothing since had been answered."""
+        self.engine.rewind(mark.engine)
+        self.answers = dict(mark.answers)
+        self.verdict, self.candidates = mark.verdict, list(mark.candidates)
+        del self.trace.steps[mark.steps:]
+        del self.trace.asked[mark.asked:]
+
+    def outcome(self) -> Outcome:
+        """The result once next_question() has returned None: the verdict, the ranked advice and the record."""
+        assert self.verdict is not None
         recs: dict[str, list[str]] = {}
-        for f in facts:
+        for f in self.engine.facts.values():
             if isinstance(f, Recommended):
                 recs.setdefault(f["id"], []).append(f["by"])
         rec_order = list(self.kb.recommendations)
         ranked = sorted(recs.items(), key=lambda item: (-self.kb.recommendations[item[0]].priority,
                                                         rec_order.index(item[0])))
-        because = [r for v, r in candidates if v == verdict]
+        because = [r for v, r in self.candidates if v == self.verdict]
         # The first rule, in knowledge order, that proposed the winner and gave its words for this case:
         # writing order lets a coach rank the cases, whatever order the questions were answered in.
         summary = next((r.summary for r in self.kb.rules.values() if r.id in because and r.summary), None)
-        unanswered = [a.question for a in trace.asked if a.given == "unanswered"]
-        return Outcome(verdict, because, candidates, ranked, answers, unanswered, trace, summary=summary)
+        unanswered = [a.question for a in self.trace.asked if a.given == "unanswered"]
+        return Outcome(self.verdict, because, list(self.candidates), ranked, dict(self.answers), unanswered,
+                       self.trace, summary=summary)
+
+
+def settle(engine: TracingEngine) -> str | None:
+    """Run until a question is wanted or nothing can fire, within MAX_STEPS firings; the question wanted."""
+    try:
+        engine.run(steps=MAX_STEPS)
+    except RuleFailed as exc:
+        raise InferenceError(f"{exc}; the consultation stopped") from None
+    wanted = question_wanted(engine)
+    if wanted is None and engine.agenda.activations:
+        busiest = ", ".join(f"{rule} ({n}x)" for rule, n in engine.fire_counts.most_common(3))
+        raise InferenceError(f"inference did not settle within {MAX_STEPS} rule firings; "
+                             f"the rules firing most: {busiest}")
+    return wanted
+
+
+def choose(kb: KnowledgeBase, engine: AdviceEngine, answers: dict[str, str]) -> tuple[str, list[tuple[str, str]]]:
+    """The winning verdict among the candidates proposed so far, and those candidates."""
+    candidates = [(f["id"], f["by"]) for f in engine.facts.values() if isinstance(f, Proposed)]
+    if not candidates:
+        raise NoVerdictError(no_verdict(kb, list(answers.items())))
+    order = list(kb.verdicts)
+    verdict = max((v for v, _ in candidates), key=lambda v: (kb.verdicts[v].priority, -order.index(v)))
+    return verdict, candidates
 
 
 def consult(kb: KnowledgeBase, given: dict[str, Any], ask: Ask | None, say: Say,

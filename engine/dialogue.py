@@ -9,7 +9,7 @@ from .errors import ConsultationStopped
 from .explain import ConditionReport
 from .explanations import why_asked
 from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule, holds
-from .text import para, shorten
+from .text import para, shorten, width
 
 Ask = Callable[[str], str]  # shows a prompt and returns the line typed
 Say = Callable[[str], None]
@@ -17,6 +17,7 @@ Say = Callable[[str], None]
 UNKNOWN_MEANING = "I don't know, or I'd rather not say"
 NOTHING_TO_UNDO = "There is no earlier answer of yours to undo."
 COMMANDS = "Type a number or a value; 'why', 'help', 'back' and 'quit' also work."
+MEANING = 20  # the fewest columns a value's meaning is given beside the values, else it goes below
 
 
 class Back(Exception):
@@ -37,13 +38,17 @@ def worded(question: Question, answers: dict[str, str]) -> Question:
 
 
 def question_block(question: Question, number: int, answers: dict[str, str]) -> str:
-    """The question as shown at the prompt, worded for the `answers` given so far."""
+    """The question as shown at the prompt, worded for the `answers` given so far, wrapped to the width."""
     question = worded(question, answers)
-    width = max(len(v) for v, _ in choices(question))
-    lines = [f"Question {number}: {question.prompt}", para(question.help, "  ")]
-    lines += [f"  {i}. {value.ljust(width)}  {meaning}"
-              for i, (value, meaning) in enumerate(choices(question), 1)]
-    return "\n".join(["", *lines, COMMANDS])
+    values = max(len(v) for v, _ in choices(question))
+    lines = [para(question.prompt, "", first=f"Question {number}: "), para(question.help, "  ")]
+    for i, (value, meaning) in enumerate(choices(question), 1):
+        label = f"  {i}. "
+        if len(label) + values + 2 + MEANING <= width():  # the meanings in a column beside the values
+            lines.append(para(meaning, " " * (len(label) + values + 2), first=f"{label}{value.ljust(values)}  "))
+        else:  # a narrow terminal: each meaning below its value
+            lines += [f"{label}{value}", para(meaning, " " * len(label))]
+    return "\n".join(["", *lines, para(COMMANDS, "")])
 
 
 def prompt(question: Question) -> str:
@@ -55,7 +60,7 @@ def read_choice(question: Question, word: str) -> str | None:
     allowed = question.allowed
     if word in allowed:
         return word
-    if word.isdigit() and 1 <= int(word) <= len(allowed):
+    if word.isascii() and word.isdigit() and len(word) < 10 and 1 <= int(word) <= len(allowed):  # not '²'
         return allowed[int(word) - 1]
     return None
 
@@ -68,8 +73,8 @@ def not_allowed(question: Question, raw: str) -> str:
 def question_help(question: Question, answers: dict[str, str]) -> str:
     """What 'help' shows at the prompt, worded for the `answers` given so far."""
     question = worded(question, answers)
-    lines = [question.help, "Allowed answers:"]
-    lines += [f"  {value}: {meaning}" for value, meaning in choices(question)]
+    lines = [para(question.help, ""), "Allowed answers:"]
+    lines += [para(f"{value}: {meaning}", "    ", first="  ") for value, meaning in choices(question)]
     return "\n".join(lines)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from .experta_compat import DepthStrategy, Fact, KnowledgeEngine
 from .experta_speed import IndexedReteMatcher, hash_with_class
 
-__all__ = ["Firing", "RuleFailed", "StableDepthStrategy", "TracingEngine", "fact_class"]
+__all__ = ["Checkpoint", "Firing", "RuleFailed", "StableDepthStrategy", "TracingEngine", "fact_class"]
 
 
 class StableDepthStrategy(DepthStrategy):
@@ -146,3 +146,29 @@ class TracingEngine(KnowledgeEngine):
             # Fixes a crash when what the last action declared before a halt is retracted: match it now.
             # Without this the network and the agenda would wait for the next run() to see them.
             self._sync_agenda()
+
+    def checkpoint(self) -> Checkpoint:
+        """The engine's state between runs, to come back to with rewind()."""
+        return Checkpoint(frozenset(self.facts), list(self.agenda.activations), self.last_firing)
+
+    def rewind(self, checkpoint: Checkpoint) -> None:
+        """Return to `checkpoint`: retract every fact declared since, newest first, and restore the agenda.
+
+        Retracting undoes what the network matched since; the agenda is restored as it was, because an
+        activation that fired since (and so left the agenda) would otherwise be missing. Exploring every
+        consultation this way gives the firings a fresh replay gives (tests/test_paths.py compares them).
+        """
+        for index in sorted(set(self.facts) - checkpoint.facts, reverse=True):
+            self.retract(index)
+        self._sync_agenda()
+        self.agenda.activations[:] = checkpoint.activations
+        self.last_firing = checkpoint.last_firing
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """An engine's facts (by index), its agenda and its last firing at one moment between runs."""
+
+    facts: frozenset[int]
+    activations: list[Any]
+    last_firing: Firing | None

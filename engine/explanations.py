@@ -32,6 +32,8 @@ def evidence(kb: KnowledgeBase, report: ConditionReport, settled: bool, asking: 
             sources = ", ".join(r.id for r in kb.producers(fact))
             parts.append(f"{named}not concluded; it comes from {sources}" if sources
                          else f"{named}not concluded")
+        elif step is None and fact in report.gone:
+            parts.append(f"{named}no rule can conclude it any more")
         elif step is None:
             parts.append(f"{named}not concluded yet")
         else:
@@ -51,11 +53,11 @@ def why_asked(kb: KnowledgeBase, question: Question,
               waiting: list[tuple[Rule, list[ConditionReport]]]) -> str:
     """WHY at a question: the rules waiting on its answer, what they already know and what is still open."""
     count = "1 rule is" if len(waiting) == 1 else f"{len(waiting)} rules are"
-    lines = [f"I ask about '{question.id}' because {count} waiting on the answer:"]
+    lines = [para(f"I ask about '{question.id}' because {count} waiting on the answer:", "")]
     for rule, reports in waiting:
         known = [r for r in reports if r.held is not None]
         still_open = [r for r in reports if r.held is None]
-        lines.append(f"  {rule.id}: {rule.title}")
+        lines.append(para(f"{rule.id}: {rule.title}", "    ", first="  "))
         if known:
             lines += ["    Already known:", *condition_lines(kb, known, False, question.id, "    ")]
         lines += ["    Still open:", *condition_lines(kb, still_open, False, question.id, "    "),
@@ -87,11 +89,23 @@ def _how_lines(kb: KnowledgeBase, node: HowNode, depth: int, markdown: bool) -> 
         lines = [para(f"using fact {node.id}: {item_title(kb, 'fact', node.id)}", inner, first)]
     elif node.kind == "verdict":
         lines = [para(f"using the verdict {node.id} ({item_title(kb, 'verdict', node.id)})", inner, first)]
+    elif node.kind == "absent":
+        lines = [para(f"using the absence of fact {node.id}: {item_title(kb, 'fact', node.id)}", inner, first),
+                 para(never_concluded(node.id, node.not_fired), inner)]
     else:
         lines = [para(f"using your answer {node.id}={node.value}", inner, first)]
     for child in node.children:
         lines += _how_lines(kb, child, depth + 1, markdown)
     return lines
+
+
+def never_concluded(fact: str, rules: list[str]) -> str:
+    """Why a fact whose absence a rule read was absent: the rules that conclude it did not fire."""
+    if not rules:
+        return f"fact {fact} was never concluded: no rule concludes it."
+    which = (f"the rule that concludes it, {rules[0]}," if len(rules) == 1
+             else f"the rules that conclude it, {', '.join(rules[:-1])} and {rules[-1]},")
+    return f"fact {fact} was never concluded: {which} did not fire (--why-not RULE_ID says why)."
 
 
 def how_text(kb: KnowledgeBase, node: HowNode, markdown: bool = False,
@@ -102,15 +116,32 @@ def how_text(kb: KnowledgeBase, node: HowNode, markdown: bool = False,
     for child in node.children:
         lines += _how_lines(kb, child, 0 if markdown else 1, markdown)
     if losers:
-        lost = ", ".join(f"{v} (proposed by {r})" for v, r in losers)
-        lines += ["", para(f"Other candidate verdicts, which lost on priority: {lost}.", "")]
+        lines.append("")
+        lines += [para(line, "") for line in lost_lines(kb, node.id, losers)]
     return "\n".join(lines) + "\n"
+
+
+def lost_lines(kb: KnowledgeBase, winner: str, losers: list[tuple[str, str]]) -> list[str]:
+    """How the other candidate verdicts lost to `winner`: on priority, or, at the same priority, on knowledge order."""
+    def priority(verdict: str) -> int | None:
+        return kb.verdicts[verdict].priority if verdict in kb.verdicts else None
+
+    def listed(group: list[tuple[str, str]]) -> str:
+        return ", ".join(f"{v} (proposed by {r})" for v, r in group)
+
+    tied = [(v, r) for v, r in losers if priority(v) is not None and priority(v) == priority(winner)]
+    lower = [loser for loser in losers if loser not in tied]
+    lines = [f"Other candidate verdicts, which lost on priority: {listed(lower)}."] if lower else []
+    if tied:
+        lines.append(f"Other candidate verdicts of the same priority ({priority(winner)}), which lost only because "
+                     f"{winner} is listed first in the knowledge: {listed(tied)}.")
+    return lines
 
 
 def verdict_how(kb: KnowledgeBase, outcome: Outcome, markdown: bool = False) -> str:
     """HOW the verdict was reached, with the candidates that lost to it."""
     losers = [(v, r) for v, r in outcome.candidates if v != outcome.verdict]
-    return how_text(kb, explain.how(outcome.trace, "verdict", outcome.verdict), markdown, losers)
+    return how_text(kb, explain.how(outcome.trace, "verdict", outcome.verdict, kb), markdown, losers)
 
 
 def why_not_lines(kb: KnowledgeBase, result: WhyNot, given: dict[str, str] | None = None) -> list[str]:
@@ -216,8 +247,8 @@ def explanation(kb: KnowledgeBase, outcome: Outcome, fmt: str, recommendation: s
                                        "in the knowledge"))
         if recommendation not in given:
             raise UsageError(not_given(kb, recommendation, given))
-        node = explain.how(outcome.trace, "recommendation", recommendation)
+        node = explain.how(outcome.trace, "recommendation", recommendation, kb)
         return to_json(node.as_json()) if fmt == "json" else how_text(kb, node, markdown)
     if fmt == "json":
-        return to_json(explain.how(outcome.trace, "verdict", outcome.verdict).as_json())
+        return to_json(explain.how(outcome.trace, "verdict", outcome.verdict, kb).as_json())
     return verdict_how(kb, outcome, markdown)

@@ -8,24 +8,36 @@ from pathlib import Path
 from tabulate import tabulate
 
 from .errors import UsageError
-from .knowledge import KINDS, AnswerIn, FactHolds, KnowledgeBase, Question, Rule, VerdictIs, Where, walk
+from .knowledge import KINDS, AnswerIn, FactHolds, KnowledgeBase, Question, Rule, VerdictIs, Where, layer_dirs, walk
 from .text import condition_text, item_title, not_found, para, sources_line
 
 # The kinds 'rules show' looks an id up in, and shows in this order: rules first, then the others in knowledge
-# order; sections are left out, as they are only named by the items' sources.
-SHOWN = ("rules", *(kind for kind in KINDS if kind not in ("sections", "rules")))
+# order, and sections, which only the items' sources name, last.
+SHOWN = ("rules", *(kind for kind in KINDS if kind not in ("sections", "rules")), "sections")
 
 
 def rule_rows(kb: KnowledgeBase) -> list[dict[str, object]]:
     """One row per rule for 'rules list'."""
     return [{"id": r.id, "title": r.title, "sources": ", ".join(r.sources), "salience": r.salience,
-             "where": str(r.where), "layer": kb.origin.get(("rules", r.id), "")} for r in kb.rules.values()]
+             "where": in_layer(kb.origin.get(("rules", r.id), ""), r.where), "layer": kb.origin.get(("rules", r.id), "")}
+            for r in kb.rules.values()]
+
+
+def in_layer(layer: str, where: Where) -> str:
+    """'layer/file:line': where an item is written, from its layer as named ('default/rules.yaml:12')."""
+    try:
+        inside = Path(where.path).relative_to(layer_dirs([layer])[0]) if layer else None
+    except ValueError:
+        inside = None
+    return f"{layer}/{inside.as_posix()}:{where.line}" if inside is not None else str(where)
 
 
 def listing(kb: KnowledgeBase, fmt: str) -> str:
-    """'rules list' as a table, or as JSON with `fmt` 'json'."""
+    """'rules list' as a table, or as JSON with `fmt` 'json' (where each rule's sources are a list)."""
     rows = rule_rows(kb)
-    return json.dumps(rows, indent=2) if fmt == "json" else tabulate(rows, headers="keys")
+    if fmt == "json":
+        return json.dumps([{**row, "sources": list(kb.rules[str(row["id"])].sources)} for row in rows], indent=2)
+    return tabulate(rows, headers="keys")
 
 
 def source_text(where: Where) -> str:
@@ -102,6 +114,10 @@ def show_item(kb: KnowledgeBase, kind: str, item_id: str, source: str) -> str:
         givers = [r.id for r in kb.rules.values() if item_id in r.recommend]
         lines += [f"  Given by: {', '.join(givers) or 'no rule'}",
                   para(f"Sources: {sources_line(kb, item.sources)}", "    ", first="  ")]
+    elif kind == "sections":
+        for table in ("rules", "recommendations"):
+            citing = [i.id for i in getattr(kb, table).values() if item_id in i.sources]
+            lines.append(para(f"Cited by {table}: {', '.join(citing) or 'none'}", "    ", first="  "))
     elif kind == "verdicts":
         proposers = [r.id for r in kb.rules.values() if r.verdict == item_id]
         lines += [f"  Priority: {item.priority}", f"  Proposed by: {', '.join(proposers) or 'no rule'}"]

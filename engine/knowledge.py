@@ -164,26 +164,38 @@ def walk(condition: Condition) -> Iterator[Condition]:
 
 
 def holds(cond: Condition, answers: dict[str, str], facts: set[str], settled: bool,
-          verdict: str | None = None) -> bool | None:
+          verdict: str | None = None, absent: set[str] | frozenset[str] = frozenset()) -> bool | None:
     """Whether `cond` holds: True, False, or None while still open.
 
-    Unanswered questions are open; an absent fact is false once the consultation is `settled`;
-    a verdict condition is open until the `verdict` is chosen.
+    Unanswered questions are open; a fact not concluded is false once the consultation is `settled`, or once it
+    is one of the facts known to be `absent` (no_longer_concluded); a verdict condition is open until the
+    `verdict` is chosen.
     """
     if isinstance(cond, AnswerIn):
         value = answers.get(cond.question)
         return None if value is None else value in cond.values
     if isinstance(cond, FactHolds):
-        return True if cond.fact in facts else (False if settled else None)
+        return True if cond.fact in facts else (False if settled or cond.fact in absent else None)
     if isinstance(cond, VerdictIs):
         return None if verdict is None else verdict in cond.verdicts
     if isinstance(cond, Not):
-        inner = holds(cond.condition, answers, facts, settled, verdict)
+        inner = holds(cond.condition, answers, facts, settled, verdict, absent)
         return None if inner is None else not inner
-    results = [holds(c, answers, facts, settled, verdict) for c in cond.conditions]
+    results = [holds(c, answers, facts, settled, verdict, absent) for c in cond.conditions]
     if isinstance(cond, AllOf):
         return False if False in results else (True if all(results) else None)
     return True if True in results else (False if all(r is False for r in results) else None)
+
+
+def no_longer_concluded(kb: KnowledgeBase, answers: dict[str, str], facts: set[str]) -> set[str]:
+    """The facts no rule can conclude any more, given `answers` and the `facts` concluded: every rule that
+    concludes one has a top-level condition that fails for good (what compile.py's settling rules declare)."""
+    absent: set[str] = set()
+    while more := {f for f in kb.facts if f not in facts and f not in absent
+                   and all(any(holds(c, answers, facts, False, None, absent) is False for c in rule.when.conditions)
+                           for rule in kb.producers(f))}:
+        absent |= more
+    return absent
 
 
 def references(item: object) -> Iterator[tuple[str, str]]:
@@ -275,7 +287,8 @@ class Rule:
     sources: tuple[str, ...] = field(metadata=key(Value.REFS, "list of section ids", refers="section"))
     rationale: str = field(metadata=key(Value.TEXT, "one or two sentences shown in explanations"))
     salience: int = field(default=0, metadata=key(
-        Value.NUMBER, "integer from -100 to 100, only where order matters; higher fires first",
+        Value.NUMBER, "integer from -100 to 100: of the rules ready to fire at once, higher fires first; it never "
+        "changes what is asked, or when (see below)",
         within=range(-100, 101)))
     where: Where
     at: dict[str, Where] = field(default_factory=dict, compare=False)  # where each referenced id is written
@@ -316,7 +329,7 @@ class Recommendation:
 
 @dataclass(frozen=True, kw_only=True)
 class Verdict:
-    id: str = field(metadata=key(Value.ID, "one of the contract's five verdicts, or a coach's own"))
+    id: str = field(metadata=key(Value.ID, "e.g. `honour_commitment`; a knowledge base of your own names its own"))
     title: str = field(metadata=key(Value.TEXT, 'short, e.g. "Keep your word"'))
     summary: str = field(metadata=key(Value.TEXT, "one or two sentences on what to do"))
     priority: int = field(metadata=key(Value.NUMBER, "integer; decides between candidate verdicts"))

@@ -146,11 +146,13 @@ class _Reader:
         return {}
 
     def keys(self, item: LocatedDict, allowed: tuple[str, ...], required: tuple[str, ...],
-             label: str) -> bool:
+             label: str, nested: dict[str, Key] | None = None) -> bool:
+        """Report unknown and missing keys; `nested`: the key whose own keys each unknown one may be, out-dented."""
         for key in item:
             if key not in allowed:
-                self.report((item.path, *item.key_at[key]),
-                            f"{label}: unknown key '{key}'{nearest(key, allowed)}")
+                parent = (nested or {}).get(key)
+                hint = nearest(key, allowed) if parent is None else self.belongs(item, key, parent)
+                self.report((item.path, *item.key_at[key]), f"{label}: unknown key '{key}'{hint}")
         missing = [k for k in required if k not in item]
         for key in missing:
             self.report(self.where(item), f"{label}: '{key}' is missing")
@@ -159,7 +161,19 @@ class _Reader:
     def keys_for(self, item: LocatedDict, cls: type[Any], label: str, *also: str) -> bool:
         """`keys` for an item of `cls`, whose keys knowledge.py defines; `also`: others it may have."""
         known = keys_of(cls)
-        return self.keys(item, (*known, *also), tuple(k.name for k in known.values() if k.required), label)
+        nested = {name: k for k in known.values() if k.record is not None for name in keys_of(k.record)
+                  if name not in known}
+        return self.keys(item, (*known, *also), tuple(k.name for k in known.values() if k.required), label,
+                         nested)
+
+    @staticmethod
+    def belongs(item: LocatedDict, key: str, parent: Key) -> str:
+        """The hint for `key`, a key of `parent`'s value written at the level of `parent` itself."""
+        place = f"under '{parent.name}:'" if parent.value is Value.RECORD else f"in an item of '{parent.name}:'"
+        if parent.name not in item:
+            return f"; it belongs {place}"
+        line, col = item.key_at[parent.name]
+        return f"; it belongs {place} (line {line}): indent it further than '{parent.name}' (column {col})"
 
     def value(self, data: LocatedDict, key: Key, label: str) -> Any:
         """The value of `key` in `data`, checked for its kind; the shapes of other kinds have readers of their own."""

@@ -193,13 +193,13 @@ def not_needed_line(not_needed: dict[str, str]) -> str:
 
 def result_text(kb: KnowledgeBase, outcome: Outcome) -> str:
     verdict = kb.verdicts[outcome.verdict]
-    lines = [f"Verdict: {verdict.title} ({verdict.id})", para(verdict_summary(kb, outcome), "  "),
+    lines = [para(f"Verdict: {verdict.title} ({verdict.id})", ""), para(verdict_summary(kb, outcome), "  "),
              para(because_line(outcome, outcome.verdict_because), "  "),
              *([para(not_needed_line(outcome.not_needed), "  ")] if outcome.not_needed else []), "",
              "Recommendations, most important first:"]
     for n, (rec_id, rules) in enumerate(outcome.recommendations, 1):
         rec = kb.recommendations[rec_id]
-        lines += [f"{n:2}. {rec.title}", para(rec.advice, "    "),
+        lines += [para(rec.title, "    ", first=f"{n:2}. "), para(rec.advice, "    "),
                   para(f"Sources: {sources_line(kb, rec.sources)}", "    "),
                   para(because_line(outcome, rules), "    ")]
     if outcome.unanswered:

@@ -57,6 +57,21 @@ def scenario_files(layers: list[str]) -> list[Path]:
     return files
 
 
+def scenario_problems(kb: KnowledgeBase) -> list[Problem]:
+    """Every located problem in the scenario files of `kb`'s layers, for 'rules validate'."""
+    problems: list[Problem] = []
+    try:
+        paths = scenario_files(kb.layers)
+    except KnowledgeError as exc:
+        return exc.problems
+    for path in paths:
+        try:
+            read_scenarios(path, kb)
+        except KnowledgeError as exc:
+            problems += exc.problems
+    return problems
+
+
 def _check_expectations(kb: KnowledgeBase, item: LocatedDict, label: str) -> list[Problem]:
     problems = []
     expect: LocatedDict = item["expect"]  # read_scenarios checked that both are mappings

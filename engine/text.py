@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
+import re
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 from .knowledge import TABLES, AllOf, AnswerIn, Condition, FactHolds, KnowledgeBase, Not, VerdictIs
 
-WIDTH = 88
+WIDTH = 88  # columns when the output is not a terminal, so piped output is the same everywhere; at most on one
+MIN_WIDTH = 30  # a terminal narrower than this is wrapped as if it were this wide
 QUOTED = 40  # a value quoted back in a message
 ECHOED = 80  # an answer piped in and echoed, so the dialogue reads as it would on a terminal
 CLOSE = 0.6  # how alike a misspelt word in a file must be to the word it suggests
@@ -18,14 +22,52 @@ CLOSE_ID = 0.5  # looser for an id typed on the command line, where up to three 
 LISTED = 12  # an unknown id's message lists every known one only if there are at most this many
 
 
+_width: ContextVar[int] = ContextVar("width", default=WIDTH)
+
+
+def width() -> int:
+    """The columns text is wrapped to: WIDTH, or the terminal's width while `wrapping_at` says so."""
+    return _width.get()
+
+
+@contextlib.contextmanager
+def wrapping_at(columns: int) -> Iterator[None]:
+    """Wrap text to `columns` (kept between MIN_WIDTH and WIDTH) while the block runs."""
+    token = _width.set(max(MIN_WIDTH, min(WIDTH, columns)))
+    try:
+        yield
+    finally:
+        _width.reset(token)
+
+
 def para(text: str, indent: str, first: str | None = None) -> str:
-    """`text` wrapped to WIDTH columns, indented by `indent` (the first line by `first`, if given)."""
-    return textwrap.fill(text, WIDTH, initial_indent=indent if first is None else first,
+    """`text` wrapped to width() columns, indented by `indent` (the first line by `first`, if given)."""
+    return textwrap.fill(text, width(), initial_indent=indent if first is None else first,
                          subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
 
 
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but the tab and the newline
+CONTROL_IN_JSON = re.compile("[\x7f-\x9f]")  # json.dumps escapes the others itself
+
+
+def _escaped(found: re.Match[str]) -> str:
+    return f"\\x{ord(found[0]):02x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every control character shown escaped (ESC as \\x1b), so that no terminal acts on it."""
+    return CONTROL.sub(_escaped, text)
+
+
+def printable_lines(text: str) -> str:
+    """Lines of text to show: every control character escaped but the newlines and tabs."""
+    return CONTROL_IN_LINES.sub(_escaped, text)
+
+
 def shorten(text: str, limit: int = QUOTED) -> str:
-    """`text`, cut to `limit` characters with '...' if it is longer."""
+    """`text` quoted back: control characters escaped, cut to `limit` characters with '...' if longer."""
+    text = printable(text)
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
@@ -48,7 +90,7 @@ def wording_label(question_label: str, n: int) -> str:
 
 
 def answers_phrase(answers: list[tuple[str, str]]) -> str:
-    return ", ".join(f"{q}={v}" for q, v in answers)
+    return printable(", ".join(f"{q}={v}" for q, v in answers))
 
 
 def sources_line(kb: KnowledgeBase, sources: tuple[str, ...] | list[str]) -> str:
@@ -84,5 +126,7 @@ def condition_text(kb: KnowledgeBase, cond: Condition) -> str:
 
 
 def to_json(document: Any) -> str:
-    """A JSON document as offercoach prints and saves it: indented, UTF-8 as is, ending with a newline."""
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    """A JSON document as offercoach prints and saves it: indented, UTF-8 as is (but control characters, as
+    \\u escapes, which no terminal acts on), ending with a newline."""
+    text = json.dumps(document, indent=2, ensure_ascii=False)
+    return CONTROL_IN_JSON.sub(lambda found: f"\\u{ord(found[0]):04x}", text) + "\n"

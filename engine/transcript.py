@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import json
+import contextlib
 import os
-import tempfile
-from pathlib import Path
+import stat
+from collections.abc import Iterator
 from typing import Any
 
+from . import files
 from .answers import check_answer
 from .errors import AnswerError, UsageError
-from .knowledge import KnowledgeBase
+from .files import NotJson, Unreadable, parse_json, read_bounded
+from .files import write_atomic as write_atomic  # noqa: PLC0414  # re-exported: cli.py saves through it
+from .knowledge import KnowledgeBase, layer_dirs
 from .results import ASKED, DOCUMENT, FORMAT_VERSION, STEP
-from .text import answers_phrase
+from .text import answers_phrase, printable
 from .trace import Outcome, Trace
 
 MAX_TRANSCRIPT_BYTES = 8 * 1024 * 1024
-
-
-def write_atomic(path: str, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the new one, never half of one."""
-    target = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or Path("."))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def _bad(path: str, what: str) -> UsageError:
@@ -38,20 +26,21 @@ def _bad(path: str, what: str) -> UsageError:
 
 
 def read_transcript(path: str) -> dict[str, Any]:
-    """The transcript at `path`, its shape checked; raise UsageError saying what is wrong."""
-    file = Path(path)
+    """The transcript at `path`, its shape checked; raise UsageError saying what is wrong.
+
+    Only a regular file of at most MAX_TRANSCRIPT_BYTES is read, as JSON within files.parse_json's bounds.
+    """
     try:
-        if file.stat().st_size > MAX_TRANSCRIPT_BYTES:
-            raise _bad(path, f"larger than {MAX_TRANSCRIPT_BYTES} bytes")
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such transcript") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-        raise UsageError(f"{path}: cannot read the transcript: {reason}") from None
-    except json.JSONDecodeError as exc:
-        raise _bad(path, f"line {exc.lineno}, column {exc.colno}: {exc.msg} "
-                         "(is the file cut short?)") from None
+        doc = parse_json(read_bounded(path, MAX_TRANSCRIPT_BYTES))
+    except Unreadable as exc:
+        if exc.missing:
+            raise UsageError(f"{path}: no such transcript") from None
+        if exc.too_large:
+            raise _bad(path, f"larger than {MAX_TRANSCRIPT_BYTES} bytes") from None
+        raise UsageError(f"{path}: cannot read the transcript: {exc.reason}") from None
+    except NotJson as exc:
+        where = f"line {exc.at[0]}, column {exc.at[1]}: " if exc.at else ""
+        raise _bad(path, f"{where}{exc.reason}{' (is the file cut short?)' if exc.at_end else ''}") from None
     if not isinstance(doc, dict):
         raise _bad(path, "it is not a JSON object")
     version = doc.get("format_version")
@@ -122,13 +111,26 @@ def as_recorded(doc: dict[str, Any], kb: KnowledgeBase, path: str) -> Outcome | 
     return None if changed_files(doc, kb) else recorded_outcome(doc)
 
 
+def recorded_layers(doc: dict[str, Any], path: str) -> list[str]:
+    """The knowledge layers `doc` was made with, to explain it with: UsageError naming a layer that is gone, as
+    explaining with other knowledge is never done silently."""
+    layers = [str(layer) for layer in doc["knowledge"]["layers"]]
+    for layer, directory in zip(layers, layer_dirs(layers)):
+        if not directory.is_dir():
+            raise UsageError(printable(
+                f"{path} was made with the knowledge in {', '.join(layers)}, but the layer '{layer}' is gone: "
+                f"there is no directory {directory.absolute()}; explain it where it was made, or name the knowledge "
+                "to explain it with (--knowledge DIR)"))
+    return layers
+
+
 def knowledge_changed(path: str, changed: list[str]) -> str:
     return (f"Note: the knowledge has changed since {path} was saved ({', '.join(changed)}); "
             "its answers are run again on the current knowledge.")
 
 
 def answer_dropped(question: str, value: str, reason: str) -> str:
-    return (f"Note: the saved answer {question}={value} no longer fits the knowledge ({reason}); "
+    return (f"Note: the saved answer {printable(f'{question}={value}')} no longer fits the knowledge ({reason}); "
             "it will be asked again if needed.")
 
 
@@ -141,7 +143,47 @@ def cannot_save(path: str, reason: str) -> UsageError:
     return UsageError(f"cannot save the transcript to {path}: {reason}")
 
 
-def check_folder(path: str) -> None:
-    """Raise UsageError if the folder `path` would be saved in does not exist: say so before any answer."""
-    if not Path(path).resolve().parent.is_dir():
-        raise cannot_save(path, "its folder does not exist")
+def cannot_save_busy(path: str, holder: int | None) -> UsageError:
+    process = f" (process {holder})" if holder is not None else ""
+    return cannot_save(path, f"another consultation is saving to it{process}; finish that one first, or save to "
+                             "another file")
+
+
+@contextlib.contextmanager
+def saving(path: str, resuming: bool) -> Iterator[None]:
+    """Hold the transcript `path` for one consultation, refusing before any question what would fail later.
+
+    A second consultation saving to the same file is refused (files.Held), never left to overwrite the first
+    one's answers. Unless it is the transcript being resumed, `path` must be new (or empty) and a regular file in
+    a folder that exists. Temporary files a killed save left beside it are removed.
+    """
+    try:
+        held = files.Held(path)
+    except files.Busy as exc:
+        raise cannot_save_busy(path, exc.holder) from None
+    except FileNotFoundError:  # the lock is made beside the file
+        raise cannot_save(path, "its folder does not exist") from None
+    except OSError as exc:
+        raise cannot_save(path, files.os_reason(exc)) from None
+    try:
+        if not resuming:
+            _check_new(path)
+        files.remove_leftovers(held.target)
+        yield
+    finally:
+        held.release()
+
+
+def _check_new(path: str) -> None:
+    """Raise UsageError unless `path` can hold a new transcript: a regular file, empty, or not there yet."""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise cannot_save(path, files.os_reason(exc)) from None
+    if not stat.S_ISREG(status.st_mode):
+        raise cannot_save(path, f"it is {files.kind_of(status.st_mode)}")
+    if status.st_size:
+        raise cannot_save(path, f"the file already exists; continue the consultation it holds with --resume {path}, "
+                                "or choose another file")

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from .errors import KnowledgeError, Problem
+from .files import MAX_INTEGER_DIGITS, Unreadable, read_bounded
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_NODES = 200_000  # bounds alias expansion ("billion laughs") as well as plain size
@@ -74,6 +75,8 @@ class _Builder:
         self.path = path
         self.composer = composer
         self.nodes = 0
+        self.seen: set[int] = set()  # the nodes built so far: one met again is an alias
+        self.aliased = False
 
     def problem(self, node: yaml.Node, message: str) -> KnowledgeError:
         m = node.start_mark
@@ -82,12 +85,19 @@ class _Builder:
     def build(self, node: yaml.Node) -> Any:
         self.nodes += 1
         if self.nodes > MAX_NODES:
-            raise self.problem(node, f"the document expands to more than {MAX_NODES} values "
-                                     "(aliases repeated too often?); split or simplify it")
+            if self.aliased:
+                raise self.problem(node, f"the document expands to more than {MAX_NODES} values "
+                                         "(aliases repeated too often?); split or simplify it")
+            raise self.problem(node, f"the document holds more than {MAX_NODES} values; split it into smaller files")
+        if id(node) in self.seen:
+            self.aliased = True
+        self.seen.add(id(node))
         if isinstance(node, yaml.ScalarNode):
             make = _SCALARS.get(node.tag)
             if make is None:
                 raise self.problem(node, f"the tag {node.tag} is not allowed; write plain values")
+            if node.tag == "tag:yaml.org,2002:int" and len(node.value) > MAX_INTEGER_DIGITS:
+                raise self.problem(node, f"a number longer than {MAX_INTEGER_DIGITS} digits; write a shorter one")
             return make(self.composer, node)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
@@ -132,6 +142,67 @@ else:  # PyYAML built without libyaml
     COMPOSER = _Composer
 
 
+_KEY_LINE = re.compile(r"^\s*(?:-\s+)*[^\s:#'\"{\[][^:#]*:(?:\s|$)")  # a line that starts with 'key:'
+_QUOTE_IT = "': ' inside a value starts a key; put the whole value in quotes, e.g. title: \"Note: this\""
+
+
+def _indentation(exc: yaml.MarkedYAMLError, text: str) -> tuple[int, int, str] | None:
+    """A plain message for a YAML error that a wrongly indented line causes, at that line, saying how to fix it:
+    (line, column, message), or None for any other error. Both libyaml's and PyYAML's wordings are read."""
+    lines = text.split("\n")
+    problem, context = exc.problem or "", exc.context or ""
+    mark, start = exc.problem_mark, exc.context_mark
+    if mark is None or mark.line >= len(lines):
+        return None
+
+    def indent(n: int) -> int:  # the column where line n (0-based) starts
+        return len(lines[n]) - len(lines[n].lstrip(" ")) + 1
+
+    def key_column(n: int) -> int:  # the column of line n's first key, after any '- '
+        return len(lines[n]) - len(re.sub(r"^\s*(?:-\s+)*", "", lines[n])) + 1
+
+    def above(n: int) -> int | None:  # the nearest line before n (0-based) with something on it
+        return next((k for k in range(n - 1, -1, -1) if lines[k].strip() and not lines[k].lstrip().startswith("#")),
+                    None)
+
+    n, col = mark.line, mark.column + 1
+    prev = above(n)
+    if "simple key" in context and "expected ':'" in problem and start is not None:
+        n = start.line  # the line taken for a key, not the one where the parser gave up
+        prev = above(n)
+        if prev is None or start.column + 1 != indent(n):
+            return None
+        if _KEY_LINE.match(lines[prev]):
+            fix = f"indent it further than the key on line {prev + 1} (column {key_column(prev)})"
+        else:
+            fix = f"indent it as far as the text on line {prev + 1} (column {indent(prev)})"
+        return (n + 1, indent(n), f"this line has no ':', so it is not a key; if it continues the text above, {fix}")
+    if problem.startswith("mapping values are not allowed"):
+        before = lines[n][indent(n) - 1:mark.column]
+        if prev is None or not re.fullmatch(r"[\w-]+", before) or indent(n) <= key_column(prev):
+            return (n + 1, col, _QUOTE_IT)
+        return (n + 1, indent(n), (f"this line is indented further than the key on line {prev + 1} (column "
+                                   f"{key_column(prev)}), so it is read as more of that key's value; start it at "
+                                   f"column {key_column(prev)} to make it a key beside that one"))
+    if col != indent(n) or start is None:
+        return None
+    if "block collection" in context and ("expected '-'" in problem or "expected <block end>" in problem):
+        dash, keys = start.column + 1, key_column(start.line)
+        return (n + 1, col, (f"this line is indented to column {col}, which lines up neither with the '-' of the "
+                             f"list that starts at line {start.line + 1} (column {dash}) nor with the keys of its "
+                             f"items (column {keys}); start it at column {keys} to add to the item above, or at "
+                             f"column {dash} with '- ' for a new item"))
+    if "block mapping" in context and ("expected key" in problem or "expected <block end>" in problem):
+        keys = start.column + 1
+        fixes = [f"to column {keys} for a key of the mapping that starts at line {start.line + 1}"]
+        if prev is not None and indent(prev) not in (keys, col):
+            what = "add to the list above" if lines[n].lstrip().startswith("-") else "go on with the line above"
+            fixes.insert(0, f"to column {indent(prev)} to {what}")
+        return (n + 1, col, (f"this line is indented to column {col}, which lines up with nothing above it; "
+                             f"indent it {' or '.join(fixes)}"))
+    return None
+
+
 def parse_yaml(text: str, path: str) -> Any:
     """Parse one YAML document from `text`; raise KnowledgeError with the position on any problem."""
     composer = COMPOSER(text)
@@ -147,6 +218,9 @@ def parse_yaml(text: str, path: str) -> Any:
         if mark and text[mark.index:mark.index + 1] == "\t":
             raise KnowledgeError([Problem(path, line, col, "not valid YAML: a tab character; YAML indents "
                                                            "with spaces only")]) from None
+        plain = _indentation(exc, text)
+        if plain is not None:
+            raise KnowledgeError([Problem(path, plain[0], plain[1], f"not valid YAML: {plain[2]}")]) from None
         if exc.context and exc.problem and exc.context_mark:
             start = exc.context_mark
             reason += f" {exc.context} that starts at line {start.line + 1}, column {start.column + 1}"
@@ -166,13 +240,13 @@ def parse_yaml(text: str, path: str) -> Any:
 
 
 def read_file_bytes(path: Path, name: str) -> bytes:
-    """The bytes of the file at `path`, refusing files over MAX_FILE_BYTES."""
+    """The bytes of the regular file at `path`, refusing files over MAX_FILE_BYTES (files.read_bounded)."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise KnowledgeError([Problem(name, 0, 0, f"the file is larger than {MAX_FILE_BYTES} bytes")])
-        return path.read_bytes()
-    except OSError as exc:
-        raise KnowledgeError([Problem(name, 0, 0, f"cannot read the file: {exc.strerror}")]) from None
+        return read_bounded(path, MAX_FILE_BYTES)
+    except Unreadable as exc:
+        if exc.too_large:
+            raise KnowledgeError([Problem(name, 0, 0, f"the file is larger than {MAX_FILE_BYTES} bytes")]) from None
+        raise KnowledgeError([Problem(name, 0, 0, f"cannot read the file: {exc.reason}")]) from None
 
 
 def parse_yaml_bytes(data: bytes, name: str) -> Any:

@@ -1,6 +1,7 @@
 """The built-in advice holds together: checks over every consultation the default knowledge allows."""
 
 import re
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -9,6 +10,7 @@ from knowledge_bases import built_in
 
 from offercoach.engine.consult import consult
 from offercoach.engine.knowledge import UNKNOWN
+from offercoach.engine.paths import every_consultation as walk
 from offercoach.engine.results import outcome_document
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,24 +40,28 @@ def run(answers):
     return consult(built_in(), dict(answers), None, lambda _: None)
 
 
-# Walking the tree takes seconds (it is built once, by whichever of these tests runs first): a quick run
-# (pytest -m "not slow") leaves these tests out.
+# Walking the tree takes a second or two (it is walked once, by whichever of these tests runs first): a quick
+# run (pytest -m "not slow") leaves these tests out. tests/test_paths.py shows the walk gives what a fresh
+# consultation gives.
 slow = pytest.mark.slow
+
+
+@dataclass
+class Seen:
+    """One leaf of the tree, as these tests read it."""
+
+    verdict: str
+    recommendations: list[tuple[str, list[str]]]
+    asked: list[str]
 
 
 @cache
 def every_consultation():
     """Each consultation the knowledge allows: every question asked branches on each of its values."""
-    leaves, todo = [], [{}]
-    while todo:
-        answers = todo.pop()
-        outcome = run(answers)
-        open_question = next((a.question for a in outcome.trace.asked if a.given == "unanswered"), None)
-        if open_question is None:
-            leaves.append((tuple(answers.items()), outcome))
-            continue
-        todo += [{**answers, open_question: value} for value in built_in().questions[open_question].allowed]
-    return leaves
+    tree = walk(built_in())
+    assert tree.complete
+    return [(tuple(leaf.answers), Seen(leaf.verdict, [(r, []) for r in leaf.recommendations],
+                                       [q for q, _ in leaf.answers])) for leaf in tree.leaves]
 
 
 @slow
@@ -116,7 +122,7 @@ def test_an_unknown_start_is_not_taken_as_not_started():
 @slow
 def test_the_question_that_decides_the_verdict_comes_before_those_that_only_support_it():
     for answers, outcome in every_consultation():
-        asked = [a.question for a in outcome.trace.asked]
+        asked = outcome.asked
         if "genuine_situation" in asked:
             assert not {"started_job", "via_agency", "dream_company", "accepted_before_declining"} & \
                 set(asked[:asked.index("genuine_situation")]), asked

@@ -7,6 +7,7 @@ from offercoach.engine.compile import (
     AdviceEngine,
     Chosen,
     Wanted,
+    absent_class,
     answer_class,
     compile_rules,
     derived_class,
@@ -92,6 +93,7 @@ STATES = {  # what the consultation knows: answers, facts concluded, the verdict
     "q=no r=yes": [answer_class("q")(value="no"), answer_class("r")(value="yes")],
     "q=yes r=yes": [answer_class("q")(value="yes"), answer_class("r")(value="yes")],
     "f": [derived_class("f")(by="x")],
+    "f-absent": [absent_class("f")()],  # no rule can conclude f any more
     "v1": [Chosen(id="v1")],
     "v2": [Chosen(id="v2")],
 }
@@ -101,26 +103,27 @@ def test_each_condition_compiles_to_a_pattern_for_holds_and_one_for_fails(forms_
     table = {name: " ".join(f"{state}:{judged(forms_kb.rules[name].when.conditions[0], facts)}"
                             for state, facts in STATES.items() if state not in ("v1", "v2") or "verdict" in name)
              for name in FORMS}
-    # An unanswered question is neither true nor false; a fact never concluded is false.
+    # An unanswered question is neither true nor false; nor is a fact not concluded, until it is settled that no
+    # rule can conclude it any more.
     assert table == {
         "is": "nothing:open q=yes:holds q=maybe:fails q=no:fails q=no r=no:fails q=no r=yes:fails "
-              "q=yes r=yes:holds f:open",
+              "q=yes r=yes:holds f:open f-absent:open",
         "one-of": "nothing:open q=yes:holds q=maybe:holds q=no:fails q=no r=no:fails q=no r=yes:fails "
-                  "q=yes r=yes:holds f:open",
+                  "q=yes r=yes:holds f:open f-absent:open",
         "not": "nothing:open q=yes:fails q=maybe:holds q=no:holds q=no r=no:holds q=no r=yes:holds "
-               "q=yes r=yes:fails f:open",
+               "q=yes r=yes:fails f:open f-absent:open",
         "all": "nothing:open q=yes:open q=maybe:fails q=no:fails q=no r=no:fails q=no r=yes:fails "
-               "q=yes r=yes:holds f:open",
+               "q=yes r=yes:holds f:open f-absent:open",
         "any": "nothing:open q=yes:holds q=maybe:open q=no:open q=no r=no:fails q=no r=yes:holds "
-               "q=yes r=yes:holds f:open",
-        "fact": "nothing:fails q=yes:fails q=maybe:fails q=no:fails q=no r=no:fails q=no r=yes:fails "
-                "q=yes r=yes:fails f:holds",
-        "not-fact": "nothing:holds q=yes:holds q=maybe:holds q=no:holds q=no r=no:holds q=no r=yes:holds "
-                    "q=yes r=yes:holds f:fails",
+               "q=yes r=yes:holds f:open f-absent:open",
+        "fact": "nothing:open q=yes:open q=maybe:open q=no:open q=no r=no:open q=no r=yes:open "
+                "q=yes r=yes:open f:holds f-absent:fails",
+        "not-fact": "nothing:open q=yes:open q=maybe:open q=no:open q=no r=no:open q=no r=yes:open "
+                    "q=yes r=yes:open f:fails f-absent:holds",
         "verdict": "nothing:open q=yes:open q=maybe:open q=no:open q=no r=no:open q=no r=yes:open "
-                   "q=yes r=yes:open f:open v1:holds v2:fails",
+                   "q=yes r=yes:open f:open f-absent:open v1:holds v2:fails",
         "verdicts": "nothing:open q=yes:open q=maybe:open q=no:open q=no r=no:open q=no r=yes:open "
-                    "q=yes r=yes:open f:open v1:holds v2:holds",
+                    "q=yes r=yes:open f:open f-absent:open v1:holds v2:holds",
     }
 
 
@@ -204,3 +207,76 @@ def test_advice_is_given_once_when_both_branches_of_an_any_hold(tmp_path):
     assert [a.question for a in outcome.trace.asked] == ["q", "r"]
     assert outcome.recommendations == [("rec", ["either"])]
     assert outcome.candidates == [("v1", "either"), ("v2", "reads-r")]
+
+
+ORDER_HEAD = """\
+    sections:
+      - {id: s, title: S, summary: S.}
+    questions:
+      - {id: early, prompt: Early?, help: H., values: {yes: Yes, no: No}}
+      - {id: a, prompt: A?, help: H., values: {yes: Yes, no: No}}
+      - {id: b, prompt: B?, help: H., values: {yes: Yes, no: No}}
+      - {id: late, prompt: Late?, help: H., values: {yes: Yes, no: No}}
+    facts:
+      - {id: f, meaning: F holds.}
+      - {id: g, meaning: G holds.}
+    recommendations:
+      - {id: rec, title: Rec, advice: Do it., sources: [s]}
+    verdicts:
+      - {id: v1, title: V1, summary: One., priority: 1}
+      - {id: v2, title: V2, summary: Two., priority: 2}
+    rules:
+"""
+
+
+def asked(kb, answers):
+    return [a.question for a in consult(kb, answers, None, lambda _: None).trace.asked]
+
+
+def test_a_question_behind_the_absence_of_a_fact_is_asked_in_knowledge_order(tmp_path):
+    # Once a=no, no rule can conclude f: 'without-f' waits on 'early' while 'uses-late' waits on 'late',
+    # and 'early' is listed first, so it is asked first.
+    kb = knowledge_from(tmp_path, ORDER_HEAD
+                        + rule("makes-f", "[{answer: a, is: yes}]", "{conclude: [f]}")
+                        + rule("without-f", "[{not: {fact: f}}, {answer: early, is: yes}]", "{verdict: v2}")
+                        + rule("uses-late", "[{answer: late, is: yes}]", "{recommend: [rec], verdict: v1}"))
+    assert asked(kb, {"a": "no", "early": "yes", "late": "yes"}) == ["a", "early", "late"]
+    # While f may still be concluded, the rule reading its absence waits on nothing.
+    assert asked(kb, {"a": "yes", "early": "yes", "late": "yes"}) == ["a", "late"]
+
+
+def test_a_fact_only_a_cycle_could_conclude_is_settled_absent_once_nothing_else_can_fire(tmp_path):
+    # f and g each need the other once a=no and b=no: neither rule is ever ruled out by an answer, so the
+    # absence of f is settled only when nothing else is left to ask, and 'early' comes last.
+    kb = knowledge_from(tmp_path, ORDER_HEAD
+                        + rule("f-from-g", "[{fact: g}]", "{conclude: [f]}")
+                        + rule("f-from-a", "[{answer: a, is: yes}]", "{conclude: [f]}")
+                        + rule("g-from-f", "[{fact: f}]", "{conclude: [g]}")
+                        + rule("g-from-b", "[{answer: b, is: yes}]", "{conclude: [g]}")
+                        + rule("without-f", "[{not: {fact: f}}, {answer: early, is: yes}]", "{verdict: v2}")
+                        + rule("uses-late", "[{answer: late, is: yes}]", "{recommend: [rec], verdict: v1}"))
+    answers = {"a": "no", "b": "no", "early": "yes", "late": "yes"}
+    outcome = consult(kb, answers, None, lambda _: None)
+    assert [a.question for a in outcome.trace.asked] == ["a", "b", "late", "early"]
+    assert outcome.verdict == "v2"
+    assert asked(kb, {**answers, "b": "yes"}) == ["a", "b", "late"]
+
+
+def test_why_at_a_question_behind_an_absence_says_the_fact_can_no_longer_be_concluded(tmp_path):
+    kb = knowledge_from(tmp_path, ORDER_HEAD
+                        + rule("makes-f", "[{answer: a, is: yes}]", "{conclude: [f]}")
+                        + rule("without-f", "[{not: {fact: f}}, {answer: early, is: yes}]", "{verdict: v2}")
+                        + rule("uses-late", "[{answer: late, is: yes}]", "{recommend: [rec], verdict: v1}"))
+    replies = iter(["no", "why", "yes", "yes"])
+    said = []
+    consult(kb, {}, lambda _: next(replies), said.append)
+    why = next(text for text in said if text.startswith("I ask about"))
+    assert why == """\
+I ask about 'early' because 1 rule is waiting on the answer:
+  without-f: without-f
+    Already known:
+    - holds: not (f (F holds)) [no rule can conclude it any more]
+    Still open:
+    - open: early is yes [this question]
+    Why it matters: Because.
+    Sources: S (s)"""

@@ -97,7 +97,7 @@ def test_why_help_and_back_at_a_question(runner, tiny_kb):
 
 def test_quit_and_end_of_input_stop_without_a_traceback(runner, tiny_kb):
     quit_result = consult(runner, tiny_kb, input="quit\n")
-    assert (quit_result.exit_code, quit_result.stdout) == (0, "")
+    assert (quit_result.exit_code, quit_result.stdout) == (3, "")  # quit has its own exit code
     assert quit_result.stderr == QUESTION_1 + "quit\noffercoach: stopped at your request; nothing was decided.\n"
     eof_result = consult(runner, tiny_kb, input="a\n")
     assert (eof_result.exit_code, eof_result.stdout) == (2, "")

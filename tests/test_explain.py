@@ -228,7 +228,7 @@ def test_back_after_resume_undoes_a_saved_answer(runner, tmp_path):
 def test_quit_with_save_keeps_the_answers(runner, tmp_path):
     saved = tmp_path / "advice.json"
     result = runner.invoke(main, ["consult", "--save", str(saved)], input="weighing_offer\nquit\n")
-    assert result.exit_code == 0
+    assert result.exit_code == 3
     assert result.stderr.endswith(f"priority> quit\noffercoach: stopped at your request; your answers are saved in "
                                   f"{saved}. Continue with: offercoach consult --resume {saved}\n")
     assert json.loads(saved.read_text())["answers"] == {"situation": "weighing_offer"}

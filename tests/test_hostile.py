@@ -235,13 +235,13 @@ def test_any_answers_give_a_result_or_an_answer_error(answers):
 
 def test_an_unreadable_file_is_reported_not_raised(runner, tiny_kb, monkeypatch):
     # As root every file is readable, so the refusal the operating system would give is simulated.
-    real = Path.read_bytes
+    real = os.open
 
-    def refuse(path):
-        if path.name == "kb.yaml":
+    def refuse(path, *args, **kwargs):
+        if Path(path).name == "kb.yaml":
             raise PermissionError(13, "Permission denied")
-        return real(path)
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(os, "open", refuse)
     assert validate(runner, tiny_kb) == (1, f"{tiny_kb / 'kb.yaml'}: error: cannot read the file: Permission denied\n")
 
 

@@ -17,7 +17,7 @@ def test_rules_list_is_a_table_with_where_and_layer(runner, tiny_kb):
 
 def test_rules_list_json(runner, tiny_kb):
     rows = json.loads(runner.invoke(main, ["rules", "list", "-k", str(tiny_kb), "--format", "json"]).stdout)
-    assert rows[1] == {"id": "agency-word-spreads", "title": "Word spreads", "sources": "s1", "salience": 0,
+    assert rows[1] == {"id": "agency-word-spreads", "title": "Word spreads", "sources": ["s1"], "salience": 0,
                        "where": f"{tiny_kb / 'kb.yaml'}:26", "layer": str(tiny_kb)}
 
 
@@ -101,3 +101,27 @@ def test_rules_graph_dot(runner, tiny_kb):
     assert (lines[0], lines[-1]) == ("digraph offercoach {", "}")
     assert '  "question:genuine" -> "rule:keep-word" [style=dashed, label=not];' in lines
     assert '  "rule:promise" -> "fact:committed";' in lines
+
+
+def test_rules_show_a_section_with_what_cites_it(runner, tiny_kb):
+    result = runner.invoke(main, ["rules", "show", "s1", "-k", str(tiny_kb)])
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"""\
+section s1  ({tiny_kb / 'kb.yaml'}:2, layer '{tiny_kb}')
+
+  - {{id: s1, title: Section one, summary: Something.}}
+
+  Cited by rules: promise, agency-word-spreads, keep-word, back-out, b-case
+  Cited by recommendations: careful
+"""
+
+
+def test_rules_list_shows_where_each_rule_is_from_its_layer(runner):
+    from knowledge_bases import built_in
+
+    line = built_in().rules["situation-unclear"].where.line
+    result = runner.invoke(main, ["rules", "list"])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2].split() == [
+        "situation-unclear", "Work", "out", "where", "you", "stand", "before", "deciding", "anything", "intro", "0",
+        f"default/rules.yaml:{line}", "default"]

@@ -15,7 +15,9 @@ ORDER = [
     "engine.formats",
     "engine.knowledge",
     "engine.knowledge_schema",
+    "engine.starter",
     "engine.text",
+    "engine.files",
     "engine.yaml_source",
     "engine.check",
     "engine.load",
@@ -31,9 +33,17 @@ ORDER = [
     "engine.results",
     "engine.transcript",
     "engine.consult",
+    "engine.paths",
     "engine.scenarios",
     "engine.inspection",
     "engine.graph",
+    # The web front end (offercoach serve) sits between the engine and the command line that starts it.
+    "web",
+    "web.engine_bridge",
+    "web.graphview",
+    "web.app",
+    "web.workbench",
+    "web.serve",
     "cli",
 ]
 
@@ -45,7 +55,12 @@ def module_name(path: Path) -> str:
 
 
 def modules() -> list[Path]:
-    return sorted(ROOT.glob("engine/*.py")) + [ROOT / "cli.py"]
+    return sorted(ROOT.glob("engine/*.py")) + sorted(ROOT.glob("web/*.py")) + [ROOT / "cli.py"]
+
+
+# The one import against the order, made inside a function: the workbench's routes are built only for
+# 'serve --edit', and the workbench reuses the consultation pages of web.app.
+LATE = {("web.app", "web.workbench")}
 
 
 def is_module(name: str) -> bool:
@@ -93,8 +108,8 @@ def test_every_module_has_its_place_in_the_order():
 @pytest.mark.parametrize("path", modules(), ids=module_name)
 def test_a_module_imports_only_modules_before_it(path):
     me = ORDER.index(module_name(path))
-    later = [f"{path.relative_to(ROOT)}:{line} imports {name}" for line, name, _ in imported(path)
-             if name not in ORDER[:me]]
+    later = [f"{path.relative_to(ROOT)}:{line} imports {name}" for line, name, top in imported(path)
+             if name not in ORDER[:me] and (top or (module_name(path), name) not in LATE)]
     assert later == [], "each module imports only those above it in ORDER (a module not in ORDER counts as later)"
 
 

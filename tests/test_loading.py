@@ -176,3 +176,41 @@ def test_an_unknown_id_in_a_list_points_at_the_id_itself(runner, tiny_kb):
     assert result.exit_code == 1
     assert result.stderr == (f"{path}:{at(text, 'carefull')}: error: rule 'agency-word-spreads': unknown recommendation "
                              "'carefull'; did you mean 'careful'?\n")
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    # an under-indented line of folded text: reported where it is, not where the parser gave up
+    ("    rationale: A promise was made.", "    rationale: >-\n      A promise\n    was made.",
+     ("27:5: error: not valid YAML: this line has no ':', so it is not a key; if it continues the text above, indent "
+     "it as far as the text on line 26 (column 7)")),
+    ("    sources: [s1]\n    rationale: A promise", "   sources: [s1]\n    rationale: A promise",
+     ("24:4: error: not valid YAML: this line is indented to column 4, which lines up neither with the '-' of the "
+     "list that starts at line 20 (column 3) nor with the keys of its items (column 5); start it at column 5 to add "
+     "to the item above, or at column 3 with '- ' for a new item")),
+    ("    when: [{answer: situation, is: a}]",
+     "    when:\n      - {answer: situation, is: a}\n     - {answer: agency, is: yes}",
+     ("24:6: error: not valid YAML: this line is indented to column 6, which lines up with nothing above it; indent "
+     "it to column 7 to add to the list above or to column 5 for a key of the mapping that starts at line 20")),
+    ("    title: Accepting is a promise", "     title: Accepting is a promise",
+     ("21:6: error: not valid YAML: this line is indented further than the key on line 20 (column 5), so it is read "
+     "as more of that key's value; start it at column 5 to make it a key beside that one")),
+    ("    title: Accepting is a promise", "    title: Accepting: a promise",
+     ("21:21: error: not valid YAML: ': ' inside a value starts a key; put the whole value in quotes, e.g. title: "
+     '"Note: this"')),
+])
+def test_indentation_mistakes_are_told_plainly_at_their_line(runner, tiny_kb, old, new, expected):
+    path, _ = broken(tiny_kb, old, new)
+    result = validate(runner, tiny_kb)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == f"{path}:{expected}\n"
+
+
+def test_a_key_out_dented_to_the_level_of_its_parent_is_told_to_indent(runner, tiny_kb):
+    path, text = broken(tiny_kb, "    then: {conclude: [committed]}", "    then:\n    conclude: [committed]")
+    result = validate(runner, tiny_kb)
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"{path}:23:10: error: rule 'promise': 'then' must say what the rule concludes: conclude, recommend and/or "
+        "verdict\n"
+        f"{path}:{at(text, 'conclude: [committed]')}: error: rule 'promise': unknown key 'conclude'; it belongs under "
+        "'then:' (line 23): indent it further than 'then' (column 5)\n")

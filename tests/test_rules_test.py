@@ -1,6 +1,8 @@
 """'rules test': scenario files next to the knowledge, known gaps, coverage, and never a silent skip."""
 
 from offercoach.cli import main
+from offercoach.engine.load import load_knowledge
+from offercoach.engine.scenarios import scenario_problems
 
 
 def scenarios(tiny_kb, text):
@@ -113,3 +115,28 @@ FAIL  {path}:2: b
 {tiny_kb} reaches no verdict for them
 0 passed, 1 failed
 """)
+
+
+def test_validate_checks_the_scenario_files_too(runner, tiny_kb):
+    path = scenarios(tiny_kb, """\
+scenarios:
+  - name: a typo in an answer and an expectation
+    answers: {situation: c, agnecy: yes}
+    expect: {verdit: honour}
+""")
+    broken = tiny_kb / "scenarios" / "t.yaml"
+    broken.write_text("scenarios:\n  - name: x\n   answers: {}\n")
+    expected = (
+        f"{path}:3:15: error: scenario 'a typo in an answer and an expectation': 'c' is not an allowed answer to "
+        "'situation'; allowed: a, b, unknown\n"
+        f"{path}:3:29: error: scenario 'a typo in an answer and an expectation': unknown question 'agnecy'; did you "
+        "mean 'agency'? (known questions: situation, agency, genuine)\n"
+        f"{path}:4:14: error: scenario 'a typo in an answer and an expectation': unknown expectation 'verdit'; did "
+        "you mean 'verdict'?\n"
+        f"{broken}:3:4: error: not valid YAML: this line is indented to column 4, which lines up neither with the '-' "
+        "of the list that starts at line 2 (column 3) nor with the keys of its items (column 5); start it at column 5 "
+        "to add to the item above, or at column 3 with '- ' for a new item\n")
+    assert "".join(f"{p}\n" for p in scenario_problems(load_knowledge([str(tiny_kb)]))) == expected
+    result = runner.invoke(main, ["rules", "validate", "-k", str(tiny_kb)])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.endswith(expected)  # after the knowledge's own warnings

@@ -336,7 +336,9 @@ def test_two_different_verdicts_contradict_each_other(runner, kb_dir):
     result, path, text = validate(runner, kb_dir, "{verdict: [honour]}", "{verdict: out}, {verdict: honour}")
     assert result.exit_code == 1
     assert result.stderr == (f"{path}:{at(text, 'id: keep-it-up')}: error: rule 'keep-it-up' can never fire: its "
-                             "conditions contradict each other, whatever the answers\n")
+                             f"conditions 'the verdict is out' (line {at(text, '{verdict: out}, {verdict: honour}').split(':')[0]}) and "
+                             f"'the verdict is honour' (line {at(text, '{verdict: out}, {verdict: honour}').split(':')[0]}) contradict "
+                             "each other, whatever the answers\n")
 
 
 def test_waiting_for_a_verdict_no_rule_proposes_is_a_warning(runner, kb_dir):
@@ -345,10 +347,16 @@ def test_waiting_for_a_verdict_no_rule_proposes_is_a_warning(runner, kb_dir):
     path = kb_dir / "kb.yaml"
     path.write_text(text)
     result = runner.invoke(main, ["rules", "validate", "-k", str(kb_dir)])
-    assert result.exit_code == 0
+    # With 'leave' no longer proposing a verdict, walking every consultation finds the answers left without one.
+    assert result.exit_code == 1
     assert result.stderr == (
+        f"{path}:{at(text, '{not: {answer: genuine')}: warning: rule 'stay': 'not (genuine is yes)' also holds when "
+        "genuine is unknown; to leave unknown out, write {not: {answer: genuine, one_of: [yes, unknown]}}; if unknown "
+        "is meant, write {answer: genuine, one_of: [no, unknown]}\n"
         f"{path}:{at(text, '[out]}')}: warning: rule 'keep-it-up' never fires: it needs the verdict to be out, and "
         "no rule that can fire proposes it\n"
         f"{path}:{at(text, '{id: keep-it,')}: warning: recommendation 'keep-it' is never given: no rule that can "
         "fire recommends it\n"
-        f"{path}:{at(text, '{id: out')}: warning: verdict 'out' is never given: no rule that can fire proposes it\n")
+        f"{path}:{at(text, '{id: out')}: warning: verdict 'out' is never given: no rule that can fire proposes it\n"
+        f"{kb_dir}: error: the answers situation=a, genuine=yes reach no verdict: no rule proposes one, so a "
+        "user who gives them is left without advice\n")

@@ -207,6 +207,17 @@ def test_scenarios_run_and_show_pass_and_fail(coach, kb_dir):
     assert "verdict: expected accept_with_confidence" in page
 
 
+def test_every_consultation_is_listed_and_a_hole_is_shown(coach, kb_dir):
+    page = coach.get("/edit/paths").text
+    assert re.search(r'id="summary">1581 consultations: do_due_diligence 978, [^<]*<', page)
+    assert "<code>situation=unknown</code>" in page
+    rules = (kb_dir / "rules.yaml").read_text()
+    (kb_dir / "rules.yaml").write_text(rules.replace("- {answer: situation, is: unknown}",
+                                                     "- {answer: situation, is: weighing_offer}", 1))
+    page = coach.get("/edit/paths").text
+    assert re.search(r'id="summary">1581 consultations: [^<]*\(no verdict\) 1<', page)
+
+
 def test_the_rule_graph_is_drawn_on_the_page(coach):
     page = coach.get("/edit/graph").text
     assert "<svg" in page and "rule: agency-word-spreads" in page and "verdict: honour_commitment" in page

@@ -28,6 +28,7 @@ from ..engine.explanations import STATE_WORDS, because_line, evidence, why_asked
 from ..engine.graph import edges
 from ..engine.knowledge import KnowledgeBase, Question, Rule, VerdictIs, layer_dirs
 from ..engine.load import load_knowledge
+from ..engine.paths import Leaf, every_consultation, path_problems, summary_line
 from ..engine.results import not_needed_line, outcome_document, verdict_summary
 from ..engine.scenarios import read_scenarios, run_scenario, scenario_files, scenario_report
 from ..engine.text import condition_text, item_title, not_found, sources_line, to_json
@@ -389,8 +390,20 @@ def validate(layers: list[str]) -> tuple[list[Located], str | None]:
         kb = load_knowledge(list(layers))
     except KnowledgeError as exc:
         return _located(exc.problems), None
-    problems = knowledge_warnings(kb)
-    return _located(problems), validated(kb, len(problems))
+    problems = knowledge_warnings(kb) + path_problems(kb)
+    usable = not any(p.severity == "error" for p in problems)
+    return _located(problems), validated(kb, len(problems)) if usable else None
+
+
+def every_path(kb: KnowledgeBase) -> tuple[list[Leaf], str]:
+    """`rules paths`: every consultation the knowledge allows, and the line that counts them."""
+    with _engine_lock(kb):
+        tree = every_consultation(kb)
+    return tree.leaves, summary_line(tree)
+
+
+def located(problems: Iterable[Problem]) -> list[Located]:
+    return _located(problems)
 
 
 @dataclass

@@ -311,6 +311,17 @@ class Workbench:
         report = await run_in_threadpool(bridge.run_scenarios, self.layers)
         return page("edit_scenarios.html", **self._context(report=report))
 
+    async def paths(self, request: Request) -> Response:
+        if (refused := await self.guard(request)) is not None:
+            return refused
+        try:
+            kb = await run_in_threadpool(self.knowledge)
+        except bridge.KnowledgeError as exc:
+            return page("edit_paths.html", 422, **self._context(problems=bridge.located(exc.problems)))
+        leaves, summary = await run_in_threadpool(bridge.every_path, kb)
+        stuck = any(leaf.verdict is None for leaf in leaves)
+        return page("edit_paths.html", **self._context(leaves=leaves, summary=summary, stuck=stuck, problems=None))
+
     async def graph(self, request: Request) -> Response:
         if (refused := await self.guard(request)) is not None:
             return refused
@@ -328,6 +339,7 @@ class Workbench:
             Route("/edit/file/{name:path}", self.save, methods=["POST"]),
             Route("/edit/new", self.new_file, methods=["POST"]),
             Route("/edit/scenarios", self.scenarios, methods=["GET", "HEAD"]),
+            Route("/edit/paths", self.paths, methods=["GET", "HEAD"]),
             Route("/edit/graph", self.graph, methods=["GET", "HEAD"]),
             *consultation_routes(self.knowledge, "/edit/try", "offercoach: trying the edited knowledge",
                                  guard=self.guard),
