@@ -446,7 +446,7 @@ def list_rules(knowledge: tuple[str, ...], fmt: str) -> None:
 @click.argument("item_id", metavar="ID")
 @knowledge_option
 def show(item_id: str, knowledge: tuple[str, ...]) -> None:
-    """Show a rule, question, fact, recommendation or verdict: as written, where, and what it means.
+    """Show a rule, question, fact, recommendation, verdict or section: as written, where, and what it means.
 
     \b
     Example:
