@@ -118,6 +118,35 @@ def _ask_line(prompt: str) -> str:
     return answer
 
 
+def _complete_ids(*tables: str) -> Any:
+    """A shell_complete callback: the ids in the knowledge's `tables` ('rules', ...) that start with what is
+    typed, each with its title. Completing never prints: knowledge that does not load completes nothing."""
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem
+
+        try:
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                from .engine.load import load_knowledge
+
+                kb = load_knowledge(_layers(tuple(ctx.params.get("knowledge") or ())))
+        except Exception:  # noqa: BLE001  # a completion must never fail nor print: it offers nothing instead
+            return []
+        items = {item_id: getattr(item, "title", None) or getattr(item, "meaning", None)
+                 for table in tables for item_id, item in getattr(kb, table).items()}
+        return [CompletionItem(item_id, help=title) for item_id, title in sorted(items.items())
+                if item_id.startswith(incomplete)]
+    return complete
+
+
+def _complete_path(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """A shell_complete callback: the shell completes a file path."""
+    from click.shell_completion import CompletionItem
+
+    return [CompletionItem(incomplete, type="file")]
+
+
+ITEM_TABLES = ("rules", "questions", "facts", "recommendations", "verdicts", "sections")
+
 knowledge_option = click.option(
     "--knowledge", "-k", multiple=True, metavar="DIR",
     help="Knowledge directory; repeat to layer ('default' is the built-in one).")
@@ -186,6 +215,85 @@ class _Output(io.RawIOBase):
             raise _OutputFailed(exc.errno, exc.strerror) from None
 
 
+COLOR_CHOICES = ("auto", "always", "never")
+PAGER_VARIABLE = "OFFERCOACH_PAGER"
+DEFAULT_PAGER = "less -FRX"
+
+
+def _colour_on(choice: str, stream: Any) -> bool:
+    """Emphasis for `stream`: always, never, or (auto) on a terminal unless NO_COLOR is set and not empty."""
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and _columns(stream) is not None
+
+
+@contextlib.contextmanager
+def _styling_for(choice: str, stream: Any) -> Iterator[None]:
+    if not _colour_on(choice, stream):  # plain text: the engine is not even imported here
+        yield
+        return
+    from .engine.text import styling
+
+    with styling(True):
+        yield
+
+
+def _pager_command() -> list[str]:
+    """The pager, as git finds its own: OFFERCOACH_PAGER, else PAGER, else 'less -FRX'; [] if set empty."""
+    import shlex
+
+    for variable in (PAGER_VARIABLE, "PAGER"):
+        if variable in os.environ:
+            try:
+                return shlex.split(os.environ[variable])
+            except ValueError:
+                return []
+    return shlex.split(DEFAULT_PAGER)
+
+
+def _terminal_lines(stream: Any) -> int | None:
+    """The height of the terminal `stream` shows on (LINES if set), or None if it is not a terminal."""
+    if _columns(stream) is None:
+        return None
+    lines = os.environ.get("LINES", "")
+    try:
+        return int(lines) if lines.isdigit() and int(lines) else os.get_terminal_size(stream.fileno()).lines
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _show(text: str) -> None:
+    """Print `text` to standard output; through the pager if it is a terminal that `text` would overflow (and
+    paging is not turned off with --no-pager or an empty OFFERCOACH_PAGER). Piped output is never paged."""
+    import shutil
+    import subprocess
+
+    height = _terminal_lines(sys.stdout)
+    paging = not click.get_current_context().find_root().params.get("no_pager")
+    command = _pager_command() if paging and height is not None and text.count("\n") >= height else []
+    if not command or shutil.which(command[0]) is None:
+        click.echo(text, nl=False, color=True)  # the escapes left in are emphasis, asked for
+        return
+    sys.stdout.flush()
+    environment = {**os.environ, "LESS": os.environ.get("LESS", "FRX")}  # as git sets it for less
+    try:
+        pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=environment)
+    except OSError:
+        click.echo(text, nl=False, color=True)  # the escapes left in are emphasis, asked for
+        return
+    assert pager.stdin is not None
+    with contextlib.suppress(BrokenPipeError):  # the person quit the pager before the end: nothing is lost
+        pager.stdin.write(text.encode(sys.stdout.encoding or "utf-8", "replace"))
+    with contextlib.suppress(BrokenPipeError):
+        pager.stdin.close()
+    while True:
+        try:
+            pager.wait()
+            return
+        except KeyboardInterrupt:  # Ctrl-C is the pager's to handle, as with git
+            continue
+
+
 class _Offercoach(click.Group):
     """The command group, which ends offercoach cleanly when its output cannot be written."""
 
@@ -197,7 +305,7 @@ class _Offercoach(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            with _wrapping_for(sys.stdout):
+            with _wrapping_for(sys.stdout), _styling_for(ctx.params.get("color") or "auto", sys.stdout):
                 return super().invoke(ctx)
         except BrokenPipeError:
             _broken_pipe()
@@ -208,7 +316,10 @@ class _Offercoach(click.Group):
 
 @click.group(cls=_Offercoach, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(None, "-V", "--version", package_name="offercoach", prog_name="offercoach")
-def main() -> None:
+@click.option("--color", type=click.Choice(COLOR_CHOICES), default="auto", show_default=True,
+              help="Emphasis and colour: auto is on a terminal only, unless NO_COLOR is set.")
+@click.option("--no-pager", is_flag=True, help="Never page long output (nor with OFFERCOACH_PAGER=).")
+def main(color: str, no_pager: bool) -> None:
     """Advice for going back on a job offer, with the reasons behind it.
 
     \b
@@ -220,7 +331,7 @@ def main() -> None:
 
 @main.command()
 @knowledge_option
-@click.option("--answers", "answers_file", metavar="FILE",
+@click.option("--answers", "answers_file", metavar="FILE", shell_complete=_complete_path,
               help="YAML or JSON mapping of question id to value.")
 @click.option("--answer", "answer_options", multiple=True, metavar="ID=VALUE",
               help="Give one answer; repeatable.")
@@ -228,8 +339,8 @@ def main() -> None:
               help="Never prompt; questions without an answer are taken as unknown.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format.")
-@click.option("--save", metavar="FILE", help="Save the transcript to FILE after every answer.")
-@click.option("--resume", metavar="FILE",
+@click.option("--save", metavar="FILE", shell_complete=_complete_path, help="Save the transcript to FILE after every answer.")
+@click.option("--resume", metavar="FILE", shell_complete=_complete_path,
               help="Continue the consultation saved in FILE (and keep saving there).")
 @click.option("--explain", "with_how", is_flag=True, help="Append how the verdict was reached.")
 def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options: tuple[str, ...],
@@ -287,18 +398,19 @@ def consult(knowledge: tuple[str, ...], answers_file: str | None, answer_options
                 _save(save, render(kb, outcome, "json"))
     if any(a.given == "answered" for a in outcome.trace.asked):
         click.echo("", err=True)  # a blank line between the dialogue and the advice
-    click.echo(printable_lines(render(kb, outcome, fmt)), nl=False)  # no control character from a file reaches it
+    result = render(kb, outcome, fmt)
     if with_how and fmt != "json":
-        click.echo(printable_lines("\n" + verdict_how(kb, outcome, markdown=fmt == "markdown")), nl=False)
+        result += "\n" + verdict_how(kb, outcome, markdown=fmt == "markdown")
+    _show(printable_lines(result))  # no control character from a file reaches it
 
 
 @main.command()
-@click.argument("transcript", metavar="TRANSCRIPT")
+@click.argument("transcript", metavar="TRANSCRIPT", shell_complete=_complete_path)
 @knowledge_option
 @click.option("--verdict", "of_verdict", is_flag=True, help="How the verdict was reached (the default).")
-@click.option("--recommendation", metavar="ID", help="How a recommendation was reached.")
-@click.option("--rule", "rule_id", metavar="ID", help="Whether, when and on what a rule fired.")
-@click.option("--why-not", "why_not_id", metavar="RULE_ID", help="Why a rule did not fire.")
+@click.option("--recommendation", metavar="ID", shell_complete=_complete_ids("recommendations"), help="How a recommendation was reached.")
+@click.option("--rule", "rule_id", metavar="ID", shell_complete=_complete_ids("rules"), help="Whether, when and on what a rule fired.")
+@click.option("--why-not", "why_not_id", metavar="RULE_ID", shell_complete=_complete_ids("rules"), help="Why a rule did not fire.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format.")
 def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recommendation: str | None,
@@ -335,7 +447,7 @@ def explain(transcript: str, knowledge: tuple[str, ...], of_verdict: bool, recom
         text = explanation(kb, outcome, fmt, recommendation=recommendation, rule=rule_id, why_not=why_not_id)
     for note in notes:
         click.echo(printable_lines(note), err=True)
-    click.echo(printable_lines(text), nl=False)  # a transcript's values can hold control characters
+    _show(printable_lines(text))  # a transcript's values can hold control characters
 
 
 @main.group()
@@ -443,7 +555,7 @@ def list_rules(knowledge: tuple[str, ...], fmt: str) -> None:
 
 
 @rules.command()
-@click.argument("item_id", metavar="ID")
+@click.argument("item_id", metavar="ID", shell_complete=_complete_ids(*ITEM_TABLES))
 @knowledge_option
 def show(item_id: str, knowledge: tuple[str, ...]) -> None:
     """Show a rule, question, fact, recommendation, verdict or section: as written, where, and what it means.

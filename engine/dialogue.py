@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from .errors import ConsultationStopped
 from .explain import ConditionReport
-from .explanations import why_asked
+from .explanations import WHY_ALL, why_asked, why_summary
 from .knowledge import UNKNOWN, KnowledgeBase, Question, Rule, holds
 from .text import para, shorten, width
 
@@ -97,6 +97,9 @@ def ask_question(kb: KnowledgeBase, question: Question, number: int, answers: di
             say(question_help(question, answers))
             continue
         if word == "why":
+            say(why_summary(kb, question, waiting()))
+            continue
+        if " ".join(word.split()) == WHY_ALL:
             say(why_asked(kb, question, waiting()))
             continue
         value = read_choice(question, word)

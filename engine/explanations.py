@@ -66,6 +66,34 @@ def why_asked(kb: KnowledgeBase, question: Question,
     return "\n".join(lines)
 
 
+WHY_IN_FULL = 3  # 'why' shows each waiting rule in full only up to this many; 'why all' always does
+WHY_ALL = "why all"
+
+
+def why_summary(kb: KnowledgeBase, question: Question,
+                waiting: list[tuple[Rule, list[ConditionReport]]]) -> str:
+    """WHY at a question, short: what the rules waiting on its answer would decide, one line per kind of
+    conclusion, and how to see them all (`why_asked`); `why_asked` itself when only a few rules wait."""
+    if len(waiting) <= WHY_IN_FULL:
+        return why_asked(kb, question, waiting)
+    def of(rule: Rule, words: str) -> tuple[str, ...]:
+        if words == "choose the verdict":
+            return (rule.verdict,) if rule.verdict else ()
+        return rule.recommend if words == "recommend" else rule.conclude
+
+    lines = [para(f"I ask about '{question.id}' because {len(waiting)} rules are waiting on the answer. "
+                  "Between them they would:", "")]
+    for words in ("choose the verdict", "recommend", "conclude"):
+        rules = [rule for rule, _ in waiting if of(rule, words)]
+        items = list(dict.fromkeys(item for rule in rules for item in of(rule, words)))
+        if items:
+            count = "1 rule" if len(rules) == 1 else f"{len(rules)} rules"
+            lines.append(para(f"{words}: {', '.join(items)} ({count})", "    ", first="  - "))
+    lines.append(para(f"Type '{WHY_ALL}' for each rule: what it already knows, what is still open, "
+                      "and why it matters.", ""))
+    return "\n".join(lines)
+
+
 def because_line(outcome: Outcome, rules: list[str]) -> str:
     """The rules behind a conclusion of `rules`, and the answers they rest on, in one line."""
     chain, answers = outcome.trace.basis(rules)

@@ -8,7 +8,7 @@ from typing import Any
 
 from .explanations import because_line
 from .knowledge import KnowledgeBase
-from .text import answers_phrase, para, sources_line, to_json
+from .text import answers_phrase, emphasis, para, sources_line, to_json
 from .trace import Asked, Outcome, Step, Trace
 
 FORMAT_VERSION = 1
@@ -193,13 +193,13 @@ def not_needed_line(not_needed: dict[str, str]) -> str:
 
 def result_text(kb: KnowledgeBase, outcome: Outcome) -> str:
     verdict = kb.verdicts[outcome.verdict]
-    lines = [para(f"Verdict: {verdict.title} ({verdict.id})", ""), para(verdict_summary(kb, outcome), "  "),
+    lines = [emphasis(para(f"Verdict: {verdict.title} ({verdict.id})", ""), "verdict"), para(verdict_summary(kb, outcome), "  "),
              para(because_line(outcome, outcome.verdict_because), "  "),
              *([para(not_needed_line(outcome.not_needed), "  ")] if outcome.not_needed else []), "",
              "Recommendations, most important first:"]
     for n, (rec_id, rules) in enumerate(outcome.recommendations, 1):
         rec = kb.recommendations[rec_id]
-        lines += [para(rec.title, "    ", first=f"{n:2}. "), para(rec.advice, "    "),
+        lines += [emphasis(para(rec.title, "    ", first=f"{n:2}. "), "title"), para(rec.advice, "    "),
                   para(f"Sources: {sources_line(kb, rec.sources)}", "    "),
                   para(because_line(outcome, rules), "    ")]
     if outcome.unanswered:

@@ -48,6 +48,30 @@ def para(text: str, indent: str, first: str | None = None) -> str:
 
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 CONTROL_IN_LINES = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but the tab and the newline
+
+# Emphasis on a terminal: Select Graphic Rendition sequences, the only escapes offercoach writes itself.
+STYLES = {"verdict": "\x1b[1;32m", "title": "\x1b[1m"}  # the verdict bold green, a recommendation's title bold
+RESET = "\x1b[0m"
+OURS_OR_CONTROL = re.compile("(" + "|".join(re.escape(code) for code in [*STYLES.values(), RESET]) + ")|"
+                             + CONTROL_IN_LINES.pattern)
+_styling: ContextVar[bool] = ContextVar("styling", default=False)
+
+
+@contextlib.contextmanager
+def styling(on: bool) -> Iterator[None]:
+    """Emphasise (`emphasis`) while the block runs if `on`; otherwise text stays plain."""
+    token = _styling.set(on)
+    try:
+        yield
+    finally:
+        _styling.reset(token)
+
+
+def emphasis(text: str, style: str) -> str:
+    """`text` (lines already wrapped) in `style` of STYLES, line by line, while `styling` is on; else as is."""
+    if not _styling.get():
+        return text
+    return "\n".join(f"{STYLES[style]}{line}{RESET}" if line else line for line in text.split("\n"))
 CONTROL_IN_JSON = re.compile("[\x7f-\x9f]")  # json.dumps escapes the others itself
 
 
@@ -61,8 +85,11 @@ def printable(text: str) -> str:
 
 
 def printable_lines(text: str) -> str:
-    """Lines of text to show: every control character escaped but the newlines and tabs."""
-    return CONTROL_IN_LINES.sub(_escaped, text)
+    """Lines of text to show: every control character escaped but the newlines and tabs (and, while `styling` is
+    on, the exact emphasis sequences of STYLES, which only set bold and colour)."""
+    if not _styling.get():
+        return CONTROL_IN_LINES.sub(_escaped, text)
+    return OURS_OR_CONTROL.sub(lambda found: found[1] or _escaped(found), text)
 
 
 def shorten(text: str, limit: int = QUOTED) -> str:

@@ -36,7 +36,7 @@ def explain(runner, path, *args):
 
 def test_why_at_every_question_of_a_consultation(runner):
     """A genuine bind: the verdict is chosen, then the questions only its advice needs are asked."""
-    result = runner.invoke(main, ["consult"], input="why\naccepted_offer_want_out\nwhy\nculture_clash\nwhy\nyes\n"
+    result = runner.invoke(main, ["consult"], input="why all\naccepted_offer_want_out\nwhy\nculture_clash\nwhy\nyes\n"
                                                      "why\nyes\nwhy\nno\n")
     assert result.exit_code == 0
     assert result.stderr == (GOLDEN / "why-at-every-question.txt").read_text()

@@ -190,8 +190,12 @@ def test_no_code_in_engine_or_cli_can_execute_what_a_file_says():
     forbidden = re.compile(r"(?<![.\w])(eval|exec|compile)\(|\bpickle\b|\bmarshal\b|yaml\.(load|unsafe_load|full_load)\(|"
                            r"Loader=yaml\.(Loader|FullLoader|UnsafeLoader)|__import__|os\.system|subprocess")
     sources = [ROOT / "cli.py", *sorted((ROOT / "engine").glob("*.py"))]
+    # The one exception: the pager, the person's own command from the environment (OFFERCOACH_PAGER, PAGER), as
+    # git runs it; never anything a knowledge, answers or transcript file says.
+    pager = {("cli.py", "import subprocess"),
+             ("cli.py", "pager = subprocess.Popen(command, stdin=subprocess.PIPE, env=environment)")}
     offending = [f"{p.name}:{n}" for p in sources for n, line in enumerate(p.read_text().splitlines(), 1)
-                 if forbidden.search(line)]
+                 if forbidden.search(line) and (p.name, line.strip()) not in pager]
     assert offending == []
 
 

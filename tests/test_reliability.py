@@ -496,11 +496,15 @@ def test_a_plain_file_over_the_value_limit_is_not_asked_about_aliases(runner, tm
 # The terminal ----------------------------------------------------------------------------------------------
 
 
-def on_a_terminal(columns, *args, input=""):
-    """offercoach with standard output and standard error on a terminal `columns` wide; what it showed."""
+def on_a_terminal(columns, *args, input="", plain=True, env_extra=None):
+    """offercoach with standard output and standard error on a terminal `columns` wide; what it showed.
+
+    `plain`: without colour (NO_COLOR) or pager (OFFERCOACH_PAGER empty), as the wrapping tests compare."""
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
-    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR", "OFFERCOACH_PAGER")}
+    env.update({"NO_COLOR": "1", "OFFERCOACH_PAGER": ""} if plain else {})
+    env.update(env_extra or {})
     process = subprocess.Popen([OFFERCOACH, *args], stdin=subprocess.PIPE, stdout=follower, stderr=follower, env=env)
     os.close(follower)
     process.stdin.write(input.encode())
@@ -587,3 +591,144 @@ def test_any_line_typed_at_the_prompt_gets_an_answer_never_a_traceback(runner, t
         assert result.stdout.startswith("Verdict: ")
     else:
         assert result.stdout == ""
+
+
+# The terminal, second part: WHY summarised, a pager, colour, completion ------------------------------------
+
+WHY_SUMMARY = """\
+situation> why
+I ask about 'situation' because 20 rules are waiting on the answer. Between them they
+would:
+  - choose the verdict: do_due_diligence, back_out_with_explanation (4 rules)
+  - recommend: work-out-where-you-stand, put-culture-and-fit-first,
+    check-culture-and-fit, ask-for-an-office-tour, heed-the-mismatch, look-again,
+    be-fully-sure, even-the-dream-job-needs-checking, weigh-happiness-and-reputation (10
+    rules)
+  - conclude: asking-again-allowed, job-fell-short, commitment-at-stake,
+    reputation-at-risk, genuine-sticky-situation, fit-not-first, priorities-in-order,
+    checks-missing, warning-sign, not-yet-sure, due-diligence-done (14 rules)
+Type 'why all' for each rule: what it already knows, what is still open, and why it
+matters.
+situation> """
+
+
+def test_why_at_the_first_question_is_a_summary_and_why_all_the_whole(runner):
+    from knowledge_bases import built_in
+
+    from offercoach.engine.consult import consult as run_consultation
+    from offercoach.engine.explanations import why_asked
+
+    result = runner.invoke(main, ["consult"], input="why\nquit\n")
+    assert result.exit_code == 3
+    assert result.stderr.split("Type a number or a value; 'why', 'help', 'back' and 'quit' also work.\n", 1)[1] \
+        == WHY_SUMMARY + "quit\noffercoach: stopped at your request; nothing was decided.\n"
+    replies, said = iter(["why all", "quit"]), []
+    with pytest.raises(Exception, match="stopped at your request"):
+        run_consultation(built_in(), {}, lambda _: next(replies), said.append)
+    kb = built_in()
+    full = said[1]
+    assert full.startswith("I ask about 'situation' because 20 rules are waiting on the answer:\n  situation-unclear:")
+    assert len(full.splitlines()) > 150
+    waiting = [line.split(":")[0].strip() for line in full.splitlines() if line.startswith("  ") and not
+               line.startswith("   ")]
+    assert len(waiting) == 20 and all(rule in kb.rules for rule in waiting)
+    assert why_asked.__name__ == "why_asked"  # the web page's WHY (engine_bridge) keeps the whole text
+
+
+def test_long_output_on_a_terminal_goes_through_the_pager_and_piped_output_never(runner, tmp_path):
+    paged = tmp_path / "paged.txt"
+    pager = {"OFFERCOACH_PAGER": f"sh -c 'cat > {paged}'", "NO_COLOR": "1"}
+    piped = runner.invoke(main, ["consult"], input=INTERACTIVE)
+    shown = on_a_terminal(200, "consult", input=INTERACTIVE, plain=False, env_extra=pager)
+    assert paged.read_text() == piped.stdout  # more than the terminal's 24 lines: all of it to the pager
+    assert shown == piped.stderr  # the dialogue only
+    paged.unlink()
+    assert on_a_terminal(200, "--no-pager", "consult", input=INTERACTIVE, plain=False, env_extra=pager) \
+        == piped.stderr + piped.stdout
+    assert not paged.exists()
+    assert on_a_terminal(200, "consult", input=INTERACTIVE, env_extra={"PAGER": f"sh -c 'cat > {paged}'"}) \
+        == piped.stderr + piped.stdout  # OFFERCOACH_PAGER set empty turns paging off, whatever PAGER says
+    assert not paged.exists()
+    assert subprocess.run([OFFERCOACH, "consult"], input=INTERACTIVE, capture_output=True, text=True, check=True,
+                          env={**os.environ, **pager}).stdout == piped.stdout
+    assert not paged.exists()  # piped: never paged
+
+
+def test_pager_command_is_found_as_git_finds_its_own(monkeypatch):
+    from offercoach.cli import _pager_command
+
+    for variable in ("OFFERCOACH_PAGER", "PAGER"):
+        monkeypatch.delenv(variable, raising=False)
+    assert _pager_command() == ["less", "-FRX"]
+    monkeypatch.setenv("PAGER", "more")
+    assert _pager_command() == ["more"]
+    monkeypatch.setenv("OFFERCOACH_PAGER", "less -R")
+    assert _pager_command() == ["less", "-R"]
+    monkeypatch.setenv("OFFERCOACH_PAGER", "")
+    assert _pager_command() == []
+
+
+HONOUR_IN_COLOUR = """\
+\x1b[1;32mVerdict: Honour (honour)\x1b[0m
+  Stay.
+  Because: keep-word, promise, from your answers situation=a, genuine=no
+
+Recommendations, most important first:
+\x1b[1m 1. Careful\x1b[0m
+    Be careful.
+    Sources: Section one (s1)
+    Because: agency-word-spreads, promise, from your answers situation=a, agency=yes
+"""
+ANSWERED = ["--answer", "situation=a", "--answer", "agency=yes", "--answer", "genuine=no", "--no-input"]
+
+
+def test_color_always_emphasises_the_verdict_and_titles_and_piped_output_is_plain(runner, tiny_kb):
+    coloured = runner.invoke(main, ["--color", "always", "consult", "-k", str(tiny_kb), *ANSWERED])
+    assert (coloured.exit_code, coloured.stdout) == (0, HONOUR_IN_COLOUR)
+    plain = runner.invoke(main, ["consult", "-k", str(tiny_kb), *ANSWERED])  # auto, not a terminal
+    assert plain.stdout == HONOUR_IN_COLOUR.replace("\x1b[1;32m", "").replace("\x1b[1m", "").replace("\x1b[0m", "")
+    never = runner.invoke(main, ["--color", "never", "consult", "-k", str(tiny_kb), *ANSWERED])
+    assert never.stdout == plain.stdout
+    assert runner.invoke(main, ["--color", "always", "consult", "-k", str(tiny_kb), *ANSWERED],
+                         env={"NO_COLOR": "1"}).stdout == HONOUR_IN_COLOUR  # asked for by name
+
+
+def test_colour_on_a_terminal_unless_no_color_or_never(tiny_kb):
+    args = ["consult", "-k", str(tiny_kb), *ANSWERED]
+    quiet = {"OFFERCOACH_PAGER": ""}
+    assert on_a_terminal(200, *args, plain=False, env_extra=quiet) == HONOUR_IN_COLOUR
+    assert "\x1b" not in on_a_terminal(200, *args, plain=False, env_extra={**quiet, "NO_COLOR": "1"})
+    assert "\x1b" not in on_a_terminal(200, "--color", "never", *args, plain=False, env_extra=quiet)
+
+
+def test_an_escape_from_a_file_stays_escaped_in_colour(runner, tmp_path):
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "kb.yaml").write_text(TINY_KB.replace("title: Careful", 'title: "Care\\e]0;PWNED\\aful"'))
+    shown = runner.invoke(main, ["--color", "always", "consult", "-k", str(kb), *ANSWERED]).stdout
+    assert "\x1b[1m 1. Care\\x1b]0;PWNED\\x07ful\x1b[0m\n" in shown
+
+
+def test_completion_offers_ids_and_paths_and_never_prints(capsys):
+    import click
+
+    from offercoach.cli import explain, show
+
+    def offered(command, name, incomplete, params=None):
+        param = next(p for p in command.params if p.name == name)
+        ctx = click.Context(command)
+        ctx.params.update(params or {})
+        return [(item.value, item.type) for item in param.shell_complete(ctx, incomplete)]
+
+    assert offered(show, "item_id", "agency-w") == [("agency-word-spreads", "plain")]
+    assert ("situation", "plain") in offered(show, "item_id", "situ")  # questions too
+    assert offered(explain, "why_not_id", "withdraw-a") == [("withdraw-and-ask-again", "plain")]
+    assert offered(explain, "rule_id", "keep-your-word") == [("keep-your-word-when-tempted", "plain")]  # rules only
+    assert offered(explain, "recommendation", "keep-your-w") == [("keep-your-word", "plain")]
+    assert offered(explain, "transcript", "adv") == [("adv", "file")]
+    from offercoach.cli import consult as consult_command
+
+    for option in ("save", "resume", "answers_file"):
+        assert offered(consult_command, option, "my") == [("my", "file")]
+    assert offered(show, "item_id", "", {"knowledge": ("/no/such/dir",)}) == []  # unusable knowledge: nothing
+    assert capsys.readouterr() == ("", "")
