@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from typing import Any
 
 from .errors import KnowledgeError, Problem
@@ -135,7 +134,9 @@ def _self_negation(start: str, steps: tuple[tuple[str, bool, Rule, Where], ...])
             f"({chain}); forward chaining cannot settle it")
 
 
-MAX_COMBINATIONS = 50_000  # beyond this many answer combinations a rule is assumed satisfiable
+MAX_COMBINATIONS = 50_000  # beyond this many tries on one group of interacting conditions, it is assumed satisfiable
+
+_VERDICT = "verdict:"  # the variable the verdict conditions read; questions are named by id, facts by "fact:" + id
 
 
 def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
@@ -143,25 +144,99 @@ def _can_hold(kb: KnowledgeBase, rule: Rule, reachable: set[str]) -> bool:
     return _satisfiable(kb, rule.when, reachable)
 
 
-def _satisfiable(kb: KnowledgeBase, when: AllOf, reachable: set[str]) -> bool:
-    """Whether some answers, some choice of the concludable facts and some verdict make `when` hold."""
-    leaves = list(walk(when))
-    questions = sorted({c.question for c in leaves if isinstance(c, AnswerIn)})
-    facts = sorted({c.fact for c in leaves if isinstance(c, FactHolds)} & reachable)
-    # The chosen verdict may be any verdict of the knowledge;
-    # which ones rules propose is a warning's business.
-    verdicts: list[str | None] = list(kb.verdicts) if any(isinstance(c, VerdictIs) for c in leaves) else [None]
-    # Answers (text), then whether each fact holds (True, False), then the verdict: a tuple of mixed values.
-    choices: list[list[Any]] = [*(kb.questions[q].allowed for q in questions), *[[True, False]] * len(facts),
-                                verdicts]
-    if math.prod(len(c) for c in choices) > MAX_COMBINATIONS:
-        return True
-    for combination in itertools.product(*choices):
-        answers = dict(zip(questions, combination))
-        held = {f for f, on in zip(facts, combination[len(questions):-1]) if on}
-        if holds(when, answers, held, settled=True, verdict=combination[-1]):
+def _variables(cond: Condition) -> set[str]:
+    """What `cond` reads: question ids, 'fact:' + fact id, and _VERDICT."""
+    found = set()
+    for c in walk(cond):
+        if isinstance(c, AnswerIn):
+            found.add(c.question)
+        elif isinstance(c, FactHolds):
+            found.add("fact:" + c.fact)
+        elif isinstance(c, VerdictIs):
+            found.add(_VERDICT)
+    return found
+
+
+def _groups(conditions: tuple[Condition, ...]) -> list[list[Condition]]:
+    """The conditions of a conjunction in groups that share nothing they read: each group can be decided on its
+    own, since no choice made for one changes another (union-find over what each condition reads)."""
+    parent: dict[str, str] = {}
+
+    def root(v: str) -> str:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    read = [sorted(_variables(c)) for c in conditions]
+    for names in read:
+        for v in names:
+            parent.setdefault(v, v)
+        for v in names[1:]:
+            parent[root(v)] = root(names[0])
+    groups: dict[str, list[Condition]] = {}
+    for cond, names in zip(conditions, read):
+        groups.setdefault(root(names[0]) if names else "", []).append(cond)
+    return list(groups.values())
+
+
+def _choices(kb: KnowledgeBase, cond: Condition, reachable: set[str]) -> list[tuple[str, list[Any]]]:
+    """Each variable `cond` reads with the values worth trying: one value of each kind the conditions can tell
+    apart (two answers that fall in the same value lists everywhere in `cond` make it hold alike), True and
+    False for a concludable fact, False alone for one no rule able to fire concludes."""
+    tested: dict[str, list[tuple[str, ...]]] = {}
+    for c in walk(cond):
+        if isinstance(c, AnswerIn):
+            tested.setdefault(c.question, []).append(c.values)
+        elif isinstance(c, VerdictIs):
+            tested.setdefault(_VERDICT, []).append(c.verdicts)
+    choices: list[tuple[str, list[Any]]] = []
+    for name in sorted(_variables(cond)):
+        if name.startswith("fact:"):
+            choices.append((name, [True, False] if name[5:] in reachable else [False]))
+            continue
+        # The chosen verdict may be any verdict of the knowledge; which ones rules propose is a warning's business.
+        values = list(kb.verdicts) if name == _VERDICT else list(kb.questions[name].allowed)
+        kinds = {tuple(v in listed for listed in tested[name]): v for v in reversed(values)}
+        choices.append((name, [v for v in values if kinds[tuple(v in listed for listed in tested[name])] == v]))
+    return choices
+
+
+def _group_satisfiable(kb: KnowledgeBase, when: AllOf, reachable: set[str]) -> bool:
+    """Whether some choice of what `when` reads makes it hold: values tried variable by variable, leaving a
+    branch as soon as `when` fails; assumed satisfiable after MAX_COMBINATIONS tries (no false alarm)."""
+    choices = _choices(kb, when, reachable)
+    tries = itertools.count()
+
+    def search(n: int, answers: dict[str, str], held: set[str], absent: set[str], verdict: str | None) -> bool:
+        if next(tries) > MAX_COMBINATIONS:
             return True
-    return False
+        result = holds(when, answers, held, n == len(choices), verdict, absent)
+        if result is not None or n == len(choices):
+            return bool(result)
+        name, values = choices[n]
+        for value in values:
+            if name == _VERDICT:
+                found = search(n + 1, answers, held, absent, value)
+            elif name.startswith("fact:"):
+                fact = name[5:]
+                found = (search(n + 1, answers, held | {fact}, absent, verdict) if value
+                         else search(n + 1, answers, held, absent | {fact}, verdict))
+            else:
+                found = search(n + 1, {**answers, name: value}, held, absent, verdict)
+            if found:
+                return True
+        return False
+
+    unread = {f for f in walk(when) if isinstance(f, FactHolds) and f.fact not in reachable}
+    return search(0, {}, set(), {f.fact for f in unread}, None)
+
+
+def _satisfiable(kb: KnowledgeBase, when: AllOf, reachable: set[str]) -> bool:
+    """Whether some answers, some choice of the concludable facts and some verdict make `when` hold: each group of
+    conditions that read something in common decided on its own, so independent tests cost one try each."""
+    return all(_group_satisfiable(kb, AllOf(tuple(group), when.where), reachable)
+               for group in _groups(when.conditions))
 
 
 def contradiction(kb: KnowledgeBase, rule: Rule) -> str:
@@ -186,18 +261,35 @@ def contradiction(kb: KnowledgeBase, rule: Rule) -> str:
     return "its conditions contradict each other, whatever the answers"
 
 
+_reached: list[tuple[tuple[Any, ...], tuple[set[str], set[str]]]] = []  # the last knowledge's, and its answer
+
+
 def reachable_facts(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
-    """The rules that can fire and the facts they can conclude, grown to a fixpoint from the answers."""
+    """The rules that can fire and the facts they can conclude, grown to a fixpoint from the answers.
+
+    A worklist: each rule is tried once, and again only when a fact it reads becomes concludable (a rule that
+    can hold keeps holding as facts are added, so the order does not change the fixpoint). Computed once for
+    a knowledge base as long as its items stay the same objects: validating asks four times."""
+    key = (kb, *kb.rules.values(), None, *kb.questions.values(), None, *kb.verdicts, None, *kb.facts)
+    if _reached and len(_reached[0][0]) == len(key) and all(a is b for a, b in zip(_reached[0][0], key)):
+        return set(_reached[0][1][0]), set(_reached[0][1][1])
+    readers: dict[str, list[Rule]] = {}
+    for rule in kb.rules.values():
+        for fact in {c.fact for c in walk(rule.when) if isinstance(c, FactHolds)}:
+            readers.setdefault(fact, []).append(rule)
     fireable: set[str] = set()
     facts: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for rule in kb.rules.values():
-            if rule.id not in fireable and _can_hold(kb, rule, facts):
-                fireable.add(rule.id)
-                facts |= set(rule.conclude)
-                changed = True
+    work = list(reversed(kb.rules.values()))
+    while work:
+        rule = work.pop()
+        if rule.id in fireable or not _can_hold(kb, rule, facts):
+            continue
+        fireable.add(rule.id)
+        for fact in rule.conclude:
+            if fact not in facts:
+                facts.add(fact)
+                work += [r for r in readers.get(fact, ()) if r.id not in fireable]
+    _reached[:] = [(key, (set(fireable), set(facts)))]
     return fireable, facts
 
 

@@ -42,6 +42,10 @@ from .yaml_source import LocatedDict, LocatedList, parse_yaml_bytes, read_file_b
 # How deep 'not', 'all' and 'any' may nest: deeper is unreadable, and the bound keeps recursion safe.
 MAX_CONDITION_DEPTH = 16
 
+# The bytes of all knowledge files of all layers together: each file is bounded (yaml_source.MAX_FILE_BYTES), and
+# this keeps loading and checking many of them bounded in time and memory too.
+MAX_KNOWLEDGE_BYTES = 8 * 1024 * 1024
+
 # The keys of conditions, from their forms in knowledge.py: every key, the keys that name a form, the forms of an
 # answer condition ('is', 'one_of'), and those a wording may not use (it fits the person's own answers, not what
 # rules made of them).
@@ -479,6 +483,7 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
     """Load and check the knowledge in `layers` (directories, or 'default'); KnowledgeError if unusable."""
     reader = _Reader()
     kb = KnowledgeBase(layers=list(layers))
+    total = 0
     for layer, directory in zip(layers, layer_dirs(layers)):
         seen: dict[tuple[str, str], Where] = {}
         try:
@@ -489,7 +494,16 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
         for path in files:
             try:
                 data = read_file_bytes(path, str(path))
-                kb.files[f"{layer}/{path.name}"] = hashlib.sha256(data).hexdigest()
+            except KnowledgeError as exc:
+                reader.problems.extend(exc.problems)
+                continue
+            total += len(data)
+            if total > MAX_KNOWLEDGE_BYTES:  # stop here: what follows would only take longer to refuse
+                raise KnowledgeError([*reader.problems, Problem(
+                    str(path), 0, 0, f"with this file the knowledge of all layers comes to more than "
+                                     f"{MAX_KNOWLEDGE_BYTES} bytes, the most offercoach reads; make it smaller")])
+            kb.files[f"{layer}/{path.name}"] = hashlib.sha256(data).hexdigest()
+            try:
                 reader.read_file(parse_yaml_bytes(data, str(path)), str(path), kb, seen, layer)
             except KnowledgeError as exc:
                 reader.problems.extend(exc.problems)
