@@ -261,18 +261,11 @@ def contradiction(kb: KnowledgeBase, rule: Rule) -> str:
     return "its conditions contradict each other, whatever the answers"
 
 
-_reached: list[tuple[tuple[Any, ...], tuple[set[str], set[str]]]] = []  # the last knowledge's, and its answer
-
-
 def reachable_facts(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
     """The rules that can fire and the facts they can conclude, grown to a fixpoint from the answers.
 
     A worklist: each rule is tried once, and again only when a fact it reads becomes concludable (a rule that
-    can hold keeps holding as facts are added, so the order does not change the fixpoint). Computed once for
-    a knowledge base as long as its items stay the same objects: validating asks four times."""
-    key = (kb, *kb.rules.values(), None, *kb.questions.values(), None, *kb.verdicts, None, *kb.facts)
-    if _reached and len(_reached[0][0]) == len(key) and all(a is b for a, b in zip(_reached[0][0], key)):
-        return set(_reached[0][1][0]), set(_reached[0][1][1])
+    can hold keeps holding as facts are added, so the order does not change the fixpoint)."""
     readers: dict[str, list[Rule]] = {}
     for rule in kb.rules.values():
         for fact in {c.fact for c in walk(rule.when) if isinstance(c, FactHolds)}:
@@ -289,13 +282,20 @@ def reachable_facts(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
             if fact not in facts:
                 facts.add(fact)
                 work += [r for r in readers.get(fact, ()) if r.id not in fireable]
-    _reached[:] = [(key, (set(fireable), set(facts)))]
     return fireable, facts
+
+
+def _reached(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
+    """reachable_facts(kb), derived once per knowledge base and kept on it: validating asks four times."""
+    if kb.reachable is None:
+        fireable, facts = reachable_facts(kb)
+        kb.reachable = (frozenset(fireable), frozenset(facts))
+    return set(kb.reachable[0]), set(kb.reachable[1])
 
 
 def unmatchable_rules(kb: KnowledgeBase) -> list[Problem]:
     """Rules that can never fire: contradictory conditions, or facts that only unfireable rules conclude."""
-    fireable, facts = reachable_facts(kb)
+    fireable, facts = _reached(kb)
     problems = []
     for rule in kb.rules.values():
         if rule.id in fireable:
@@ -312,7 +312,7 @@ def unmatchable_rules(kb: KnowledgeBase) -> list[Problem]:
 
 def unreachable_conclusions(kb: KnowledgeBase) -> list[Problem]:
     """Recommendations and verdicts that no rule able to fire gives."""
-    fireable, _ = reachable_facts(kb)
+    fireable, _ = _reached(kb)
     fireable -= {rule.id for rule, _ in _unproposed(kb, fireable)}
     given = {r for rule in kb.rules.values() if rule.id in fireable for r in rule.recommend}
     proposed = {rule.verdict for rule in kb.rules.values() if rule.id in fireable}
@@ -332,7 +332,7 @@ def _unproposed(kb: KnowledgeBase, fireable: set[str]) -> list[tuple[Rule, Verdi
 
 def unproposed_verdicts(kb: KnowledgeBase) -> list[Problem]:
     """Rules that wait for a verdict no rule able to fire proposes, so they never fire."""
-    fireable, _ = reachable_facts(kb)
+    fireable, _ = _reached(kb)
     return [_problem(cond.where, f"rule '{rule.id}' never fires: it needs the verdict to be "
                                  f"{' or '.join(cond.verdicts)}, and no rule that can fire proposes "
                                  f"{'it' if len(cond.verdicts) == 1 else 'any of them'}", "warning")
@@ -420,7 +420,7 @@ def _answers_for(kb: KnowledgeBase, cond: Condition) -> dict[str, str] | None:
 def verdict_ties(kb: KnowledgeBase) -> list[Problem]:
     """Two verdicts of the same priority that can both be proposed in one consultation: knowledge order then
     decides between them, which is seldom what the priorities were written to say."""
-    fireable, _ = reachable_facts(kb)
+    fireable, _ = _reached(kb)
     proposers: dict[str, list[Rule]] = {}
     for rule in kb.rules.values():
         if rule.verdict is not None and rule.id in fireable:

@@ -365,6 +365,9 @@ class KnowledgeBase:
     origin: dict[tuple[str, str], str] = field(default_factory=dict)
     overridden: dict[tuple[str, str], str] = field(default_factory=dict)
     disabled: dict[tuple[str, str], str] = field(default_factory=dict)
+    # The rules that can fire and the facts they can conclude, derived once by check.check_knowledge, so the
+    # warnings and the checks after it read them instead of deriving them again.
+    reachable: tuple[frozenset[str], frozenset[str]] | None = None
 
     def identity(self) -> dict[str, object]:
         """What a transcript records to recognise this knowledge later: layers, file hashes, one digest."""

@@ -44,7 +44,6 @@ def test_each_rule_is_tried_again_only_when_a_fact_it_reads_becomes_concludable(
     tried: list[str] = []
     can_hold = check._can_hold
     monkeypatch.setattr(check, "_can_hold", lambda kb, rule, facts: tried.append(rule.id) or can_hold(kb, rule, facts))
-    check._reached.clear()
     fireable, facts = check.reachable_facts(kb)
     assert fireable == set(kb.rules) and facts == set(kb.facts)
     reads = sum(len({c.fact for c in walk(r.when) if isinstance(c, FactHolds)}) for r in kb.rules.values())
