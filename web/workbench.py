@@ -231,14 +231,16 @@ class Workbench:
         response.headers["etag"] = f'"{version}"'
         return response
 
+    def _no_such_file(self, name: str) -> Response:
+        return error_page(404, "No such knowledge file", f"'{name}' is not a knowledge file of {self.dir}.", "/edit")
+
     async def file(self, request: Request) -> Response:
         if (refused := await self.guard(request)) is not None:
             return refused
         name = request.path_params["name"]
         path = self.path(name)
         if path is None:
-            return error_page(404, "No such knowledge file",
-                              f"'{name}' is not a knowledge file of {self.dir}.", "/edit")
+            return self._no_such_file(name)
         data = path.read_bytes()
         text = data.decode("utf-8", errors="replace")
         problems, summary = await run_in_threadpool(self.validate)
@@ -251,8 +253,7 @@ class Workbench:
         name = request.path_params["name"]
         path = self.path(name)
         if path is None:
-            return error_page(404, "No such knowledge file",
-                              f"'{name}' is not a knowledge file of {self.dir}.", "/edit")
+            return self._no_such_file(name)
         text = fields.get("text", "").replace("\r\n", "\n")
         if len(text.encode("utf-8")) > MAX_FILE:
             return error_page(413, "Too large", f"A knowledge file may be at most {MAX_FILE} bytes.", "/edit")
