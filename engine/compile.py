@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .experta_compat import AND, EXISTS, NOT, OR, Fact, InitialFact, P
@@ -51,6 +51,7 @@ def _member_of(values: frozenset[str], inside: bool) -> Callable[[Any], bool]:
     return (lambda v: v in values) if inside else (lambda v: v not in values)
 
 
+@lru_cache(maxsize=1 << 16)  # the same condition, in a rule and in its need rules, is one pattern object
 def true_pattern(cond: Condition) -> Any:
     """The experta pattern that matches when `cond` is true."""
     if isinstance(cond, AnswerIn):
@@ -70,6 +71,7 @@ def true_pattern(cond: Condition) -> Any:
     return OR(*map(true_pattern, cond.conditions))
 
 
+@lru_cache(maxsize=1 << 16)
 def false_pattern(cond: Condition) -> Any:
     """The experta pattern that matches when `cond` is false; an unanswered question is neither, nor is a fact
     that some rule could still conclude."""
@@ -221,6 +223,11 @@ def _settling(kb: KnowledgeBase, compiled: list[Rule]) -> list[Rule]:
     """
     level = strata(kb)
     order = {rule: n for n, rule in enumerate(kb.rules)}
+    fact_order = {fact: n for n, fact in enumerate(kb.facts)}
+    concluding: dict[str, list[KRule]] = {}
+    for rule in kb.rules.values():
+        for fact in rule.conclude:
+            concluding.setdefault(fact, []).append(rule)
     wanted = {f for rule in compiled for f in _absences(rule)}
     settled: list[str] = []
     rules: list[Rule] = []
@@ -228,7 +235,7 @@ def _settling(kb: KnowledgeBase, compiled: list[Rule]) -> list[Rule]:
     while todo := [f for f in kb.facts if f in wanted and f not in settled]:
         for fact in todo:
             settled.append(fact)
-            producers = kb.producers(fact)
+            producers = concluding.get(fact, [])
             if len(producers) == 1:  # ruled out at once; once absent, the other ways it fails need not fire
                 gone = AND(false_pattern(producers[0].when), NOT(absent_class(fact)()))
             else:
@@ -242,7 +249,7 @@ def _settling(kb: KnowledgeBase, compiled: list[Rule]) -> list[Rule]:
                         wanted.update(_absences(ruled))
                         rules.append(ruled)
                 gone = AND(*(RuledOut(rule=p.id) for p in producers)) if producers else InitialFact()
-            n = list(kb.facts).index(fact)
+            n = fact_order[fact]
             rules.append(_named(Rule(gone, salience=SETTLE_SALIENCE), _declaring(absent_class(fact)),
                                 f"absent:{fact}", n))
             wanted.update(_absences(rules[-1]))

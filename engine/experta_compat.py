@@ -18,11 +18,11 @@ if not hasattr(collections, "Mapping"):
 _root_handlers = list(logging.getLogger().handlers)
 from experta import AND, AS, EXISTS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
 from experta.fact import InitialFact
-from experta.fieldconstraint import L
+from experta.fieldconstraint import ANDFC, NOTFC, ORFC, L
 from experta.matchers.rete import ReteMatcher
-from experta.matchers.rete.check import FeatureCheck, TypeCheck
+from experta.matchers.rete.check import FactCapture, FeatureCheck, SameContextCheck, TypeCheck
 from experta.matchers.rete.mixins import ChildNode
-from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode
+from experta.matchers.rete.nodes import BusNode, ConflictSetNode, FeatureTesterNode, NotNode, OrdinaryMatchNode
 from experta.matchers.rete.token import Token
 from experta.strategies import DepthStrategy
 
@@ -36,23 +36,30 @@ for _name in ("RULES", "FACTS", "ACTIVATIONS", "AGENDA", "ENGINE"):
 
 __all__ = [
     "AND",
+    "ANDFC",
     "AS",
     "EXISTS",
     "NOT",
+    "NOTFC",
     "OR",
+    "ORFC",
     "BusNode",
     "ChildNode",
     "ConflictSetNode",
     "DepthStrategy",
     "Fact",
+    "FactCapture",
     "FeatureCheck",
     "FeatureTesterNode",
     "InitialFact",
     "KnowledgeEngine",
     "L",
+    "NotNode",
+    "OrdinaryMatchNode",
     "P",
     "ReteMatcher",
     "Rule",
+    "SameContextCheck",
     "Token",
     "TypeCheck",
     "W",

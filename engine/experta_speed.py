@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import weakref
+import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -31,6 +31,7 @@ from .experta_compat import (
     TypeCheck,
 )
 from .experta_compat import Rule as _StockRule
+from .experta_network import Unwirable, wire_network
 
 __all__ = ["IndexedReteMatcher", "Rule", "collector_paused", "hash_with_class"]
 
@@ -51,31 +52,20 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-_wrapped_args: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
-
-
 class Rule(_StockRule):
-    """experta's Rule, reading each action's signature once instead of at every rewrite of the rule."""
+    """experta's Rule, reading an action's signature only when the action does not take every keyword."""
 
     _wrapped: Any  # the action, set by experta's Rule once it decorates one
-    _wrapped_args: set[str]
+    _wrapped_args: Any
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # experta rewrites every rule several times while building the network, and each rewrite
-        # re-wraps the action; inspect.signature was a third of the build time at 1,000 rules.
+        # experta calls inspect.signature on every action it wraps (a third of the build time at 1,000 rules),
+        # only to learn whether the action takes **kwargs; the code object says so directly.
         if self._wrapped is None and args:
-            try:
-                names = _wrapped_args[args[0]]
-            except (KeyError, TypeError):
-                names = None
-            if names is not None:
+            code = getattr(args[0], "__code__", None)
+            if code is not None and code.co_flags & inspect.CO_VARKEYWORDS:
                 self._wrapped = args[0]
-                self._wrapped_args = set(names)
                 return functools.update_wrapper(self, args[0])
-            result = super().__call__(*args, **kwargs)
-            with contextlib.suppress(TypeError):
-                _wrapped_args[args[0]] = frozenset(self._wrapped_args)
-            return result
         return super().__call__(*args, **kwargs)
 
 
@@ -209,7 +199,11 @@ class IndexedReteMatcher(ReteMatcher):
 
     def build_network(self) -> None:
         self.root_node = _DispatchingBusNode()
-        super().build_network()
+        try:
+            wire_network(self.engine.get_rules(), self.root_node,
+                         lambda rule: _TrackedConflictSetNode(rule, self._dirty, -1))
+        except Unwirable:  # a shape only experta's own builder knows (bindings across a field-level |, TEST, ...)
+            super().build_network()
         self._index_network()
         self.root_node.index()
 

@@ -23,6 +23,7 @@ ORDER = [
     "engine.load",
     "engine.answers",
     "engine.experta_compat",
+    "engine.experta_network",
     "engine.experta_speed",
     "engine.experta_fixes",
     "engine.trace",

@@ -1,0 +1,194 @@
+"""Wiring experta's Rete network straight from compiled rules: shared alpha tests, shared join prefixes, no rewriting.
+
+experta's `ReteMatcher` rewrites every rule to disjunctive normal form by repeated generic passes, then wires each
+rule with a new `singledispatch` function and no sharing between rules: most of the build time at thousands of
+rules. `wire_network` builds the network experta would build for the same rules, from experta's own node and
+check classes, in one pass: each branch of a rule is the same chain of joins, with an `InitialFact` where
+experta puts one, so every token, activation and firing is the one experta makes (tests/test_network.py and
+tests/test_performance_equivalence.py compare them). What it shares, experta would have built twice: an alpha
+chain per distinct pattern, a join per distinct prefix of a branch. Rules outside the shapes it knows (a
+binding, a field-level `|`, a `TEST`, `FORALL`, an `EXISTS` or `NOT` over more than a fact) raise `Unwirable`, and the
+matcher then builds experta's way.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .experta_compat import (
+    AND,
+    ANDFC,
+    EXISTS,
+    NOT,
+    NOTFC,
+    OR,
+    ORFC,
+    ChildNode,
+    ConflictSetNode,
+    Fact,
+    FactCapture,
+    FeatureCheck,
+    FeatureTesterNode,
+    InitialFact,
+    NotNode,
+    OrdinaryMatchNode,
+    SameContextCheck,
+    TypeCheck,
+    W,
+)
+from .experta_compat import Rule as StockRule
+
+__all__ = ["Unwirable", "branches", "wire_network"]
+
+
+class Unwirable(Exception):
+    """A rule uses a shape `wire_network` does not build; experta's own builder must."""
+
+
+def branches(ce: Any) -> list[tuple[Any, ...]]:
+    """The conjunctions of `ce`'s disjunctive normal form, as experta's rewriting gives them (same multiplicity)."""
+    if isinstance(ce, Fact):
+        # With bindings, activations that tie can differ in what they bind, and which fires first would depend
+        # on the order experta's ranking gives the alpha tests: such rules are left to experta.
+        if "__bind__" in ce or any(isinstance(v, (ANDFC, ORFC, NOTFC, W)) for v in ce.values()):
+            raise Unwirable("a binding, or a field test combined with & | ~")
+        return [(ce,)]
+    if isinstance(ce, NOT):
+        inner = ce[0]
+        if isinstance(inner, NOT):  # double negation
+            return branches(inner[0])
+        if isinstance(inner, OR):  # De Morgan, as experta applies it
+            return branches(AND(*(NOT(x) for x in inner)))
+        if isinstance(inner, AND):
+            return branches(OR(*(NOT(x) for x in inner)))
+        if isinstance(inner, Fact):
+            branches(inner)
+            return [(ce,)]
+        raise Unwirable(f"NOT over {type(inner).__name__}")
+    if isinstance(ce, EXISTS):
+        if len(ce) != 1 or not isinstance(ce[0], Fact):
+            raise Unwirable("EXISTS over more than one fact")
+        branches(ce[0])
+        return [(ce,)]
+    if isinstance(ce, OR):
+        return [b for x in ce for b in branches(x)]
+    if isinstance(ce, (AND, StockRule)):
+        return [tuple(itertools.chain.from_iterable(p)) for p in itertools.product(*map(branches, ce))]
+    raise Unwirable(f"{type(ce).__name__} conditions")
+
+
+def _prepared(rule: Any) -> list[tuple[Any, ...]]:
+    """`rule`'s branches with an InitialFact first where experta's prepare_rule puts one."""
+    found = branches(rule)
+    if not rule or found == [()]:
+        return [(InitialFact(),)]
+    if () in found:
+        raise Unwirable("an empty branch among others")
+    if len(found) == 1:
+        (only,) = found
+        # experta looks at the whole rule: a leading NOT, or no fact anywhere (never the case for a non-empty branch).
+        return [(InitialFact(), *only) if isinstance(only[0], NOT) else only]
+    return [(InitialFact(), *b) if isinstance(b[0], NOT) else b for b in found]
+
+
+def _checks(pattern: Fact, capture: str) -> Iterator[Any]:
+    """experta's alpha checks for `pattern`: its class, each field, then the capture of the fact."""
+    yield TypeCheck(type(pattern))
+    for key, value in pattern.items():
+        yield FeatureCheck(key, value)
+    yield FactCapture(capture)
+
+
+class _Wiring:
+    """One network under construction: nodes found again by what they test, so equal work is built once."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.tests: dict[tuple[int, Any], Any] = {}  # (id of the parent, check) -> the child node testing it
+        self.terminals: dict[tuple[type, Fact], Any] = {}
+        self.elements: dict[tuple[type, type, Any], int] = {}  # each distinct element of a branch, numbered
+        self.joins: dict[tuple[int, int], Any] = {}  # (id of the node ending a prefix, element) -> the next join
+
+    def alpha(self, pattern: Fact) -> Any:
+        """The node that passes each fact matching `pattern`, captured under the pattern's own name."""
+        key = (type(pattern), pattern)
+        node = self.terminals.get(key)
+        if node is not None:
+            return node
+        node = self.root
+        # experta names a pattern's capture after the pattern, so equal patterns in one branch are one fact.
+        for check in _checks(pattern, f"__pattern_{len(self.terminals)}__"):
+            child = self.tests.get((id(node), check))
+            if child is None:
+                child = self.tests[id(node), check] = FeatureTesterNode(check)
+                _link(node, child, child.activate)
+            node = child
+        self.terminals[key] = node
+        return node
+
+    def number(self, element: Any) -> int:
+        """The element's number; equal elements (a NOT of equal patterns, ...) get the same one."""
+        inner = element[0] if isinstance(element, (NOT, EXISTS)) else element
+        return self.elements.setdefault((type(element), type(inner), element), len(self.elements))
+
+    def source(self, element: Any) -> Any:
+        """The node whose tokens `element` contributes to a join (its right input, or the start of a chain)."""
+        if isinstance(element, NOT):
+            return self.alpha(element[0])
+        if isinstance(element, EXISTS):
+            key = (id(self.root), self.number(element))
+            node = self.joins.get(key)
+            if node is None:  # experta's two not nodes: the initial fact, unless no fact matches, unless ...
+                condition, initial = self.alpha(element[0]), self.alpha(InitialFact())
+                first, node = NotNode(SameContextCheck()), NotNode(SameContextCheck())
+                _link(condition, first, first.activate_right)
+                _link(initial, first, first.activate_left)
+                _link(initial, node, node.activate_left)
+                _link(first, node, node.activate_right)
+                self.joins[key] = node
+            return node
+        return self.alpha(element)
+
+    def chain(self, branch: tuple[Any, ...]) -> Any:
+        """The last node of `branch`'s chain of joins, each prefix built once across all rules."""
+        node = self.source(branch[0])
+        for element in branch[1:]:
+            key = (id(node), self.number(element))
+            found = self.joins.get(key)
+            if found is None:
+                found = self.joins[key] = (NotNode if isinstance(element, NOT) else OrdinaryMatchNode)(
+                    SameContextCheck())
+                _link(node, found, found.activate_left)
+                _link(self.source(element), found, found.activate_right)
+            node = found
+        return node
+
+
+def _link(parent: Any, child: Any, callback: Any) -> None:
+    # experta's add_child looks through every child first; a node wired here is never linked twice.
+    parent.children.append(ChildNode(child, callback))
+
+
+def _handle(rule: Any) -> Any:
+    """A bodiless copy of `rule` for its activations: its action, name and attributes, cheap to hash and compare."""
+    handle = StockRule(salience=rule.salience)
+    handle._wrapped = rule._wrapped
+    handle._wrapped_args = rule._wrapped_args
+    return functools.update_wrapper(handle, rule._wrapped)
+
+
+def wire_network(rules: list[Any], root: Any, conflict_set: Callable[[Any], Any] = ConflictSetNode) -> None:
+    """Wire the network for `rules` under `root`, ending each branch in `conflict_set(rule)`; raises Unwirable,
+    leaving `root` untouched, for shapes it does not know."""
+    prepared = [(rule, _prepared(rule)) for rule in rules]  # every rule checked before anything is wired
+    wiring = _Wiring(root)
+    wiring.alpha(InitialFact())  # experta always builds the initial fact's branch
+    for rule, rule_branches in prepared:
+        handle = _handle(rule)
+        for branch in rule_branches:
+            node = conflict_set(handle)
+            _link(wiring.chain(branch), node, node.activate)
+
