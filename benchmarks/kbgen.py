@@ -28,9 +28,19 @@ def _answer_condition(rng: random.Random, question: str) -> dict[str, Any]:
     return {"not": {"answer": question, "is": rng.choice(VALUES[1:])}}
 
 
-def generate(n_rules: int, n_questions: int, seed: int = 0) -> dict[str, list[dict[str, Any]]]:
-    """One knowledge file's content: `n_rules` rules of 2-4 conditions over `n_questions` questions."""
+def generate(n_rules: int, n_questions: int, seed: int = 0, prefixes: int = 0) -> dict[str, list[dict[str, Any]]]:
+    """One knowledge file's content: `n_rules` rules of 2-4 conditions over `n_questions` questions.
+
+    With `prefixes`, rules start with one of that many shared runs of one or two answer conditions (an `any`
+    of two answers now and then), so the network's joins are shared and each question has many rules waiting."""
     rng = random.Random(seed)
+    pool = []
+    for _ in range(prefixes):
+        asked = rng.sample(range(n_questions), min(n_questions, rng.randint(1, 2)))
+        run = [_answer_condition(rng, f"q{q:04d}") for q in asked]
+        if rng.random() < 0.3:
+            run[-1] = {"any": [run[-1], {"answer": f"q{asked[-1]:04d}", "is": rng.choice(VALUES)}]}
+        pool.append((asked, run))
     concluded: list[list[str]] = [[] for _ in range(DEPTHS)]  # facts concluded at each depth
     facts, rules = [], []
     for i in range(n_rules):
@@ -44,8 +54,13 @@ def generate(n_rules: int, n_questions: int, seed: int = 0) -> dict[str, list[di
             # Reading the absence of a fact from a lower depth adds strata, as negation does in real knowledge.
             if depth >= 2 and rng.random() < 0.05:
                 when.append({"not": {"fact": rng.choice(concluded[depth - 2])}})
+        taken: list[int] = []
+        if pool:
+            taken, run = rng.choice(pool)
+            when[:0] = run  # the shared run first, then what is read of the facts
         # Distinct questions per rule: the checker refuses rules whose conditions contradict each other.
-        for q in rng.sample(range(n_questions), size - len(when)):
+        others = [q for q in range(n_questions) if q not in taken]
+        for q in rng.sample(others, max(0, min(len(others), size - len(when)))):
             when.append(_answer_condition(rng, f"q{q:04d}"))
         then: dict[str, Any] = {"recommend": [f"rec-{rng.randrange(N_RECOMMENDATIONS):02d}"]}
         if depth < DEPTHS - 1 and rng.random() < 0.5:
@@ -73,9 +88,9 @@ def answers(n_questions: int, seed: int = 0) -> dict[str, str]:
     return {f"q{q:04d}": ("unknown" if rng.random() < 0.1 else _value(rng)) for q in range(n_questions)}
 
 
-def write(directory: Path, n_rules: int, n_questions: int, seed: int = 0) -> Path:
+def write(directory: Path, n_rules: int, n_questions: int, seed: int = 0, prefixes: int = 0) -> Path:
     """Write the generated knowledge to `directory`/knowledge.yaml and return the directory."""
     directory.mkdir(parents=True, exist_ok=True)
-    content = generate(n_rules, n_questions, seed)
+    content = generate(n_rules, n_questions, seed, prefixes)
     (directory / "knowledge.yaml").write_text(yaml.safe_dump(content, sort_keys=False, width=200))
     return directory

@@ -51,6 +51,12 @@ def _member_of(values: frozenset[str], inside: bool) -> Callable[[Any], bool]:
     return (lambda v: v in values) if inside else (lambda v: v not in values)
 
 
+@cache
+def unanswered(question: str) -> Any:
+    """The pattern that holds while `question` has no answer."""
+    return NOT(answer_class(question)())
+
+
 @lru_cache(maxsize=1 << 16)  # the same condition, in a rule and in its need rules, is one pattern object
 def true_pattern(cond: Condition) -> Any:
     """The experta pattern that matches when `cond` is true."""
@@ -184,12 +190,14 @@ def compile_rules(kb: KnowledgeBase) -> list[Rule]:
             verdict_gate = tuple(true_pattern(c) for c in conditions[k + 1:] if isinstance(c, VerdictIs))
             earlier = tuple(true_pattern(c) for c in conditions[:k]) + verdict_gate
             for question, context in waits(condition, earlier):
-                pattern = AND(*context, *ruled_out, NOT(answer_class(question)()))
+                # The open question first: every need rule on it then shares one node that notices the answer
+                # (the same prefix, wired once), instead of each waiting on it with a node of its own.
+                pattern = AND(unanswered(question), *context, *ruled_out)
                 compiled.append(_named(Rule(pattern, salience=NEED_SALIENCE),
                                        _need_action(question, rule.id), f"{NEED_PREFIX}{rule.id}:{question}",
                                        order))
     for order, question in enumerate(kb.questions):
-        pattern = AND(EXISTS(Wanted(question=question)), NOT(answer_class(question)()))
+        pattern = AND(EXISTS(Wanted(question=question)), unanswered(question))
         compiled.append(_named(Rule(pattern, salience=ASK_SALIENCE), _ask_action(),
                                f"{ASK_PREFIX}{question}", order))
     return compiled + _settling(kb, compiled)

@@ -17,7 +17,10 @@ if not hasattr(collections, "Mapping"):
 # Importing experta calls logging.basicConfig(); keep the root logger as the host left it.
 _root_handlers = list(logging.getLogger().handlers)
 from experta import AND, AS, EXISTS, NOT, OR, Fact, KnowledgeEngine, P, Rule, W
+from experta.activation import Activation
+from experta.agenda import Agenda
 from experta.fact import InitialFact
+from experta.factlist import FactList
 from experta.fieldconstraint import ANDFC, NOTFC, ORFC, L
 from experta.matchers.rete import ReteMatcher
 from experta.matchers.rete.check import FactCapture, FeatureCheck, SameContextCheck, TypeCheck
@@ -43,12 +46,15 @@ __all__ = [
     "NOTFC",
     "OR",
     "ORFC",
+    "Activation",
+    "Agenda",
     "BusNode",
     "ChildNode",
     "ConflictSetNode",
     "DepthStrategy",
     "Fact",
     "FactCapture",
+    "FactList",
     "FeatureCheck",
     "FeatureTesterNode",
     "InitialFact",

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .experta_compat import DepthStrategy, Fact, KnowledgeEngine
+from .experta_compat import Agenda, DepthStrategy, Fact, FactList, InitialFact, KnowledgeEngine
 from .experta_speed import IndexedReteMatcher, hash_with_class
 
 __all__ = ["Checkpoint", "Firing", "RuleFailed", "StableDepthStrategy", "TracingEngine", "fact_class"]
@@ -105,7 +105,24 @@ class TracingEngine(KnowledgeEngine):
         if both:
             added = [f for f in added if id(f) not in both]
             removed = [f for f in removed if id(f) not in both]
+        if len(added) > 1 and isinstance(added[0], InitialFact):
+            # The initial fact last (see reset): what was declared with it then sits in the not nodes' right
+            # memories before it reaches their left sides, so the rules it blocks are never activated only to
+            # be cancelled. One batch leaves the network in the same state in any order.
+            added = added[1:] + added[:1]
         return self.matcher.changes(added, removed)
+
+    def reset(self, **_: Any) -> None:
+        """Start a new consultation: no facts but the initial one, which reaches the network with the facts
+        declared next, at the next declare() or run(), instead of on its own."""
+        # Stock reset matches the initial fact at once: with every rule waiting on its first question, that
+        # activates thousands of rules which the answers declared next cancel again. Stock reset also
+        # looks up deffacts by scanning the engine's attributes; offercoach declares none.
+        self.agenda = Agenda()
+        self.facts = FactList()
+        self.matcher.reset()
+        self.facts.declare(InitialFact())
+        self.running = False
 
     def _sync_agenda(self) -> None:
         added, removed = self.get_activations()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from .experta_compat import (
@@ -26,6 +26,7 @@ from .experta_compat import (
     NOTFC,
     OR,
     ORFC,
+    Activation,
     ChildNode,
     ConflictSetNode,
     Fact,
@@ -33,15 +34,18 @@ from .experta_compat import (
     FeatureCheck,
     FeatureTesterNode,
     InitialFact,
+    L,
     NotNode,
     OrdinaryMatchNode,
+    P,
     SameContextCheck,
+    Token,
     TypeCheck,
     W,
 )
 from .experta_compat import Rule as StockRule
 
-__all__ = ["Unwirable", "branches", "wire_network"]
+__all__ = ["MEMORIES", "ConflictSet", "Unwirable", "branches", "wire_network"]
 
 
 class Unwirable(Exception):
@@ -102,6 +106,154 @@ def _checks(pattern: Fact, capture: str) -> Iterator[Any]:
     yield FactCapture(capture)
 
 
+_VALID = Token.TagType.VALID
+
+
+def _agree(left: dict[Any, Any], right: dict[Any, Any]) -> bool:
+    """experta's SameContextCheck without bindings: a pattern both sides captured is the same fact on both."""
+    for key, fact in left.items():
+        other = right.get(key, fact)
+        if other is not fact and other != fact:
+            return False
+    return True
+
+
+class Test(FeatureTesterNode):
+    """An alpha test of a fact's class or of one field; it passes the token on unchanged, since it binds nothing."""
+
+    def __init__(self, check: Any) -> None:
+        super().__init__(check)
+        self.field: str | None = None
+        if isinstance(check, FeatureCheck) and isinstance(check.what, str) and "__" not in check.what:
+            if type(check.how) is L:
+                self.field, self.literal, self.predicate = check.what, check.how.value, None
+            elif type(check.how) is P:
+                self.field, self.predicate = check.what, check.how.match
+
+    def activate(self, token: Any) -> None:
+        (fact,) = token.data
+        if self.field is None:
+            if not self.matcher(fact):
+                return
+        else:  # the check experta's FeatureCheck makes, without parsing the field's name at every fact
+            try:
+                value = fact[self.field]
+            except KeyError:
+                return
+            if not (self.predicate(value) if self.predicate is not None else self.literal == value):
+                return
+        for child in self.children:
+            child.callback(token)
+
+
+class Capture(FeatureTesterNode):
+    """The end of an alpha chain: from here on a token is (valid, context), the context naming each pattern's fact.
+
+    Without bindings a token's facts are its context's values, so the beta nodes below carry only the context,
+    and never copy it: every node that changes a context makes a new one."""
+
+    def activate(self, token: Any) -> None:
+        (fact,) = token.data
+        context = {self.matcher.bind: fact}
+        valid = token.tag is _VALID
+        for child in self.children:
+            child.callback(valid, context)
+
+
+class Join(OrdinaryMatchNode):
+    """experta's join of two inputs, with memories keyed by context instead of lists of copied tokens."""
+
+    def _reset(self) -> None:
+        self.left_memory: dict[frozenset[Any], dict[Any, Any]] = {}
+        self.right_memory: dict[frozenset[Any], dict[Any, Any]] = {}
+
+    def activate_left(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+        self._meet(valid, context, self.left_memory, self.right_memory)
+
+    def activate_right(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+        self._meet(valid, context, self.right_memory, self.left_memory)
+
+    def _meet(self, valid: bool, context: dict[Any, Any], own: dict[frozenset[Any], dict[Any, Any]],
+              other: dict[frozenset[Any], dict[Any, Any]]) -> None:
+        if valid:
+            own[frozenset(context.items())] = context
+        else:
+            own.pop(frozenset(context.items()), None)
+        for partner in other.values():
+            if _agree(context, partner):
+                joined = {**context, **partner}
+                for child in self.children:
+                    child.callback(valid, joined)
+
+
+class Not(NotNode):
+    """experta's not node: a left context passes while no right context agrees with it; memories keyed by context."""
+
+    def _reset(self) -> None:
+        self.left_memory: dict[frozenset[Any], list[Any]] = {}  # -> [context, how many right contexts agree]
+        self.right_memory: dict[frozenset[Any], dict[Any, Any]] = {}
+
+    def activate_left(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+        key = frozenset(context.items())
+        if valid:
+            count = sum(1 for partner in self.right_memory.values() if _agree(context, partner))
+            self.left_memory[key] = [context, count]
+        else:
+            self.left_memory.pop(key, None)
+            count = any(_agree(context, partner) for partner in self.right_memory.values())
+        if not count:
+            for child in self.children:
+                child.callback(valid, context)
+
+    def activate_right(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+        key = frozenset(context.items())
+        if valid:
+            self.right_memory[key] = context
+        else:
+            self.right_memory.pop(key, None)
+        step = 1 if valid else -1
+        for entry in self.left_memory.values():
+            if _agree(entry[0], context):
+                entry[1] += step
+                if entry[1] == (1 if valid else 0):  # the first agreeing fact blocks it; the last to go frees it
+                    for child in self.children:
+                        child.callback(not valid, entry[0])
+
+
+class ConflictSet(ConflictSetNode):
+    """experta's conflict-set node for (valid, context) tokens; it reports to `dirty` when its activations change."""
+
+    def __init__(self, rule: Any, dirty: dict[int, Any]) -> None:
+        super().__init__(rule)
+        self._dirty = dirty
+        self._position = -1  # its place in experta's polling order, set once the network is complete
+
+    def _reset(self) -> None:
+        self.memory: set[frozenset[Any]] = set()
+
+    def activate(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+        key = frozenset(context.items())
+        if valid == (key in self.memory):
+            return
+        activation = Activation(self.rule, frozenset(context.values()), context)
+        if valid:
+            self.memory.add(key)
+            gained, lost = self.added, self.removed
+        else:
+            self.memory.discard(key)
+            gained, lost = self.removed, self.added
+        if activation in lost:
+            lost.remove(activation)
+        else:
+            gained.add(activation)
+        self._dirty[self._position] = self
+
+
+# The memories of the nodes above, emptied in place when the network is reset.
+MEMORIES: dict[type, tuple[str, ...]] = {Join: ("left_memory", "right_memory"), Not: ("left_memory", "right_memory"),
+                                         ConflictSet: ("memory",)}
+
+
 class _Wiring:
     """One network under construction: nodes found again by what they test, so equal work is built once."""
 
@@ -123,7 +275,7 @@ class _Wiring:
         for check in _checks(pattern, f"__pattern_{len(self.terminals)}__"):
             child = self.tests.get((id(node), check))
             if child is None:
-                child = self.tests[id(node), check] = FeatureTesterNode(check)
+                child = self.tests[id(node), check] = (Capture if isinstance(check, FactCapture) else Test)(check)
                 _link(node, child, child.activate)
             node = child
         self.terminals[key] = node
@@ -143,7 +295,7 @@ class _Wiring:
             node = self.joins.get(key)
             if node is None:  # experta's two not nodes: the initial fact, unless no fact matches, unless ...
                 condition, initial = self.alpha(element[0]), self.alpha(InitialFact())
-                first, node = NotNode(SameContextCheck()), NotNode(SameContextCheck())
+                first, node = Not(SameContextCheck()), Not(SameContextCheck())
                 _link(condition, first, first.activate_right)
                 _link(initial, first, first.activate_left)
                 _link(initial, node, node.activate_left)
@@ -159,8 +311,7 @@ class _Wiring:
             key = (id(node), self.number(element))
             found = self.joins.get(key)
             if found is None:
-                found = self.joins[key] = (NotNode if isinstance(element, NOT) else OrdinaryMatchNode)(
-                    SameContextCheck())
+                found = self.joins[key] = (Not if isinstance(element, NOT) else Join)(SameContextCheck())
                 _link(node, found, found.activate_left)
                 _link(self.source(element), found, found.activate_right)
             node = found
@@ -180,8 +331,8 @@ def _handle(rule: Any) -> Any:
     return functools.update_wrapper(handle, rule._wrapped)
 
 
-def wire_network(rules: list[Any], root: Any, conflict_set: Callable[[Any], Any] = ConflictSetNode) -> None:
-    """Wire the network for `rules` under `root`, ending each branch in `conflict_set(rule)`; raises Unwirable,
+def wire_network(rules: list[Any], root: Any, dirty: dict[int, Any]) -> None:
+    """Wire the network for `rules` under `root`, its conflict sets reporting to `dirty`; raises Unwirable,
     leaving `root` untouched, for shapes it does not know."""
     prepared = [(rule, _prepared(rule)) for rule in rules]  # every rule checked before anything is wired
     wiring = _Wiring(root)
@@ -189,6 +340,6 @@ def wire_network(rules: list[Any], root: Any, conflict_set: Callable[[Any], Any]
     for rule, rule_branches in prepared:
         handle = _handle(rule)
         for branch in rule_branches:
-            node = conflict_set(handle)
+            node = ConflictSet(handle, dirty)
             _link(wiring.chain(branch), node, node.activate)
 

@@ -26,12 +26,14 @@ from .experta_compat import (
     FeatureCheck,
     FeatureTesterNode,
     L,
+    NotNode,
+    OrdinaryMatchNode,
     ReteMatcher,
     Token,
     TypeCheck,
 )
 from .experta_compat import Rule as _StockRule
-from .experta_network import Unwirable, wire_network
+from .experta_network import MEMORIES, ConflictSet, Unwirable, wire_network
 
 __all__ = ["IndexedReteMatcher", "Rule", "collector_paused", "hash_with_class"]
 
@@ -189,6 +191,17 @@ class _TrackedConflictSetNode(ConflictSetNode):
         self._dirty[self._position] = self
 
 
+# The memories of experta's nodes, emptied in place on reset: experta's `_reset` makes new ones for every node,
+# tens of thousands of containers per consultation at 3,000 rules, which the garbage collector then scans.
+_MEMORIES: dict[type, tuple[str, ...]] = {
+    OrdinaryMatchNode: ("left_memory", "right_memory"),
+    NotNode: ("left_memory", "right_memory"),
+    _TrackedConflictSetNode: ("memory",),
+    ConflictSetNode: ("memory",),
+    **MEMORIES,
+}
+
+
 class IndexedReteMatcher(ReteMatcher):
     """experta's Rete network, visiting only the conflict-set nodes that changed and the branches of a fact's class."""
 
@@ -200,8 +213,7 @@ class IndexedReteMatcher(ReteMatcher):
     def build_network(self) -> None:
         self.root_node = _DispatchingBusNode()
         try:
-            wire_network(self.engine.get_rules(), self.root_node,
-                         lambda rule: _TrackedConflictSetNode(rule, self._dirty, -1))
+            wire_network(self.engine.get_rules(), self.root_node, self._dirty)
         except Unwirable:  # a shape only experta's own builder knows (bindings across a field-level |, TEST, ...)
             super().build_network()
         self._index_network()
@@ -218,7 +230,7 @@ class IndexedReteMatcher(ReteMatcher):
                 continue
             seen.add(id(node))
             self._nodes.append(node)
-            if isinstance(node, _TrackedConflictSetNode):
+            if isinstance(node, (_TrackedConflictSetNode, ConflictSet)):
                 node._position = tracked_count
                 tracked_count += 1
             for k, child in enumerate(node.children):
@@ -250,4 +262,10 @@ class IndexedReteMatcher(ReteMatcher):
         """Wipe every node's memory once; experta's recursive reset revisits shared nodes once per path."""
         with collector_paused():
             for node in self._nodes:
-                node._reset()
+                if type(node) in _MEMORIES:
+                    for name in _MEMORIES[type(node)]:
+                        memory = getattr(node, name)
+                        if memory:
+                            memory.clear()
+                else:
+                    node._reset()
