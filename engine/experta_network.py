@@ -167,10 +167,10 @@ class Join(OrdinaryMatchNode):
         self.left_memory: dict[frozenset[Any], dict[Any, Any]] = {}
         self.right_memory: dict[frozenset[Any], dict[Any, Any]] = {}
 
-    def activate_left(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+    def activate_left(self, valid: bool, context: dict[Any, Any]) -> None:
         self._meet(valid, context, self.left_memory, self.right_memory)
 
-    def activate_right(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+    def activate_right(self, valid: bool, context: dict[Any, Any]) -> None:
         self._meet(valid, context, self.right_memory, self.left_memory)
 
     def _meet(self, valid: bool, context: dict[Any, Any], own: dict[frozenset[Any], dict[Any, Any]],
@@ -193,7 +193,7 @@ class Not(NotNode):
         self.left_memory: dict[frozenset[Any], list[Any]] = {}  # -> [context, how many right contexts agree]
         self.right_memory: dict[frozenset[Any], dict[Any, Any]] = {}
 
-    def activate_left(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+    def activate_left(self, valid: bool, context: dict[Any, Any]) -> None:
         key = frozenset(context.items())
         if valid:
             count = sum(1 for partner in self.right_memory.values() if _agree(context, partner))
@@ -205,7 +205,7 @@ class Not(NotNode):
             for child in self.children:
                 child.callback(valid, context)
 
-    def activate_right(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+    def activate_right(self, valid: bool, context: dict[Any, Any]) -> None:
         key = frozenset(context.items())
         if valid:
             self.right_memory[key] = context
@@ -231,7 +231,7 @@ class ConflictSet(ConflictSetNode):
     def _reset(self) -> None:
         self.memory: set[frozenset[Any]] = set()
 
-    def activate(self, valid: bool, context: dict[Any, Any]) -> None:  # type: ignore[override]
+    def activate(self, valid: bool, context: dict[Any, Any]) -> None:
         key = frozenset(context.items())
         if valid == (key in self.memory):
             return
