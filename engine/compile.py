@@ -8,7 +8,7 @@ from typing import Any
 
 from .experta_compat import AND, EXISTS, NOT, OR, Fact, InitialFact, P
 from .experta_fixes import TracingEngine, fact_class
-from .experta_speed import Rule
+from .experta_speed import Rule, collector_paused
 from .knowledge import AllOf, AnswerIn, AnyOf, Condition, FactHolds, KnowledgeBase, Not, VerdictIs, walk
 from .knowledge import Rule as KRule
 from .trace import ASK_PREFIX, NEED_PREFIX
@@ -272,4 +272,5 @@ class AdviceEngine(TracingEngine):
     """The experta engine for one knowledge base; reset() starts a new consultation."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        super().__init__(compile_rules(kb))
+        with collector_paused():  # what is built here lives as long as the engine (see experta_speed)
+            super().__init__(compile_rules(kb))

@@ -13,7 +13,6 @@ matcher then builds experta's way.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Iterator
 from typing import Any
@@ -52,50 +51,66 @@ class Unwirable(Exception):
     """A rule uses a shape `wire_network` does not build; experta's own builder must."""
 
 
-def branches(ce: Any) -> list[tuple[Any, ...]]:
-    """The conjunctions of `ce`'s disjunctive normal form, as experta's rewriting gives them (same multiplicity)."""
+Memo = dict[int, tuple[Any, list[tuple[Any, ...]]]]
+
+
+def branches(ce: Any, memo: Memo | None = None) -> list[tuple[Any, ...]]:
+    """The conjunctions of `ce`'s disjunctive normal form, as experta's rewriting gives them (same multiplicity).
+
+    `memo` keeps each element's result by identity, holding the element so that its identity stays its own."""
+    if memo is None:
+        memo = {}
+    known = memo.get(id(ce))
+    if known is None:
+        known = memo[id(ce)] = (ce, _branches(ce, memo))
+    return known[1]
+
+
+def _branches(ce: Any, memo: Memo) -> list[tuple[Any, ...]]:
+    kind = type(ce)
+    if kind is NOT:
+        inner = ce[0]
+        if type(inner) is NOT:  # double negation
+            return branches(inner[0], memo)
+        if type(inner) is OR:  # De Morgan, as experta applies it
+            return _branches(AND(*(NOT(x) for x in inner)), memo)
+        if type(inner) is AND:
+            return _branches(OR(*(NOT(x) for x in inner)), memo)
+        if isinstance(inner, Fact):
+            branches(inner, memo)
+            return [(ce,)]
+        raise Unwirable(f"NOT over {type(inner).__name__}")
+    if kind is EXISTS:
+        if len(ce) != 1 or not isinstance(ce[0], Fact):
+            raise Unwirable("EXISTS over more than one fact")
+        branches(ce[0], memo)
+        return [(ce,)]
+    if kind is OR:
+        return [b for x in ce for b in branches(x, memo)]
+    if kind is AND or isinstance(ce, StockRule):
+        parts = [branches(x, memo) for x in ce]
+        if all(len(part) == 1 for part in parts):
+            return [tuple(itertools.chain.from_iterable(part[0] for part in parts))]
+        return [tuple(itertools.chain.from_iterable(p)) for p in itertools.product(*parts)]
     if isinstance(ce, Fact):
         # With bindings, activations that tie can differ in what they bind, and which fires first would depend
         # on the order experta's ranking gives the alpha tests: such rules are left to experta.
         if "__bind__" in ce or any(isinstance(v, (ANDFC, ORFC, NOTFC, W)) for v in ce.values()):
             raise Unwirable("a binding, or a field test combined with & | ~")
         return [(ce,)]
-    if isinstance(ce, NOT):
-        inner = ce[0]
-        if isinstance(inner, NOT):  # double negation
-            return branches(inner[0])
-        if isinstance(inner, OR):  # De Morgan, as experta applies it
-            return branches(AND(*(NOT(x) for x in inner)))
-        if isinstance(inner, AND):
-            return branches(OR(*(NOT(x) for x in inner)))
-        if isinstance(inner, Fact):
-            branches(inner)
-            return [(ce,)]
-        raise Unwirable(f"NOT over {type(inner).__name__}")
-    if isinstance(ce, EXISTS):
-        if len(ce) != 1 or not isinstance(ce[0], Fact):
-            raise Unwirable("EXISTS over more than one fact")
-        branches(ce[0])
-        return [(ce,)]
-    if isinstance(ce, OR):
-        return [b for x in ce for b in branches(x)]
-    if isinstance(ce, (AND, StockRule)):
-        return [tuple(itertools.chain.from_iterable(p)) for p in itertools.product(*map(branches, ce))]
-    raise Unwirable(f"{type(ce).__name__} conditions")
+    raise Unwirable(f"{kind.__name__} conditions")
 
 
-def _prepared(rule: Any) -> list[tuple[Any, ...]]:
+def _prepared(rule: Any, memo: Memo) -> list[tuple[Any, ...]]:
     """`rule`'s branches with an InitialFact first where experta's prepare_rule puts one."""
-    found = branches(rule)
+    found = _branches(rule, memo)
     if not rule or found == [()]:
         return [(InitialFact(),)]
     if () in found:
         raise Unwirable("an empty branch among others")
-    if len(found) == 1:
-        (only,) = found
-        # experta looks at the whole rule: a leading NOT, or no fact anywhere (never the case for a non-empty branch).
-        return [(InitialFact(), *only) if isinstance(only[0], NOT) else only]
-    return [(InitialFact(), *b) if isinstance(b[0], NOT) else b for b in found]
+    # experta looks at the whole rule (a leading NOT, or no fact anywhere: never so for a non-empty branch) or,
+    # for a rule of several branches, at each branch: the same test.
+    return [(InitialFact(), *b) if type(b[0]) is NOT else b for b in found]
 
 
 def _checks(pattern: Fact, capture: str) -> Iterator[Any]:
@@ -326,15 +341,18 @@ def _link(parent: Any, child: Any, callback: Any) -> None:
 def _handle(rule: Any) -> Any:
     """A bodiless copy of `rule` for its activations: its action, name and attributes, cheap to hash and compare."""
     handle = StockRule(salience=rule.salience)
+    handle.__dict__.update(rule._wrapped.__dict__)  # order and position, as experta's rewriting copies them
+    handle.__name__ = rule.__name__
     handle._wrapped = rule._wrapped
     handle._wrapped_args = rule._wrapped_args
-    return functools.update_wrapper(handle, rule._wrapped)
+    return handle
 
 
 def wire_network(rules: list[Any], root: Any, dirty: dict[int, Any]) -> None:
     """Wire the network for `rules` under `root`, its conflict sets reporting to `dirty`; raises Unwirable,
     leaving `root` untouched, for shapes it does not know."""
-    prepared = [(rule, _prepared(rule)) for rule in rules]  # every rule checked before anything is wired
+    memo: Memo = {}
+    prepared = [(rule, _prepared(rule, memo)) for rule in rules]  # every rule checked before anything is wired
     wiring = _Wiring(root)
     wiring.alpha(InitialFact())  # experta always builds the initial fact's branch
     for rule, rule_branches in prepared:

@@ -212,12 +212,14 @@ class IndexedReteMatcher(ReteMatcher):
 
     def build_network(self) -> None:
         self.root_node = _DispatchingBusNode()
-        try:
-            wire_network(self.engine.get_rules(), self.root_node, self._dirty)
-        except Unwirable:  # a shape only experta's own builder knows (bindings across a field-level |, TEST, ...)
-            super().build_network()
-        self._index_network()
-        self.root_node.index()
+        # Everything built here lives as long as the network: collections while building would only rescan it.
+        with collector_paused():
+            try:
+                wire_network(self.engine.get_rules(), self.root_node, self._dirty)
+            except Unwirable:  # a shape only experta's builder knows (a binding, a field-level |, TEST, ...)
+                super().build_network()
+            self._index_network()
+            self.root_node.index()
 
     def _index_network(self) -> None:
         """Swap in conflict-set nodes that report changes (numbered in experta's polling order) and literal indexes."""

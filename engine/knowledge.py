@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from enum import Enum
+from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 UNKNOWN = "unknown"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")  # ids, and the values of questions
@@ -75,8 +76,14 @@ def key(value: Value, doc: str, *, refers: str = "", within: range | None = None
     return {"key": Key("", value, doc, refers=refers, within=within, record=record, needs=needs)}
 
 
-def keys_of(cls: type[Any]) -> dict[str, Key]:
+def keys_of(cls: type[Any]) -> Mapping[str, Key]:
     """The keys an item of `cls` has in a file, by name, in the order of its fields."""
+    known: Mapping[str, Key] = _keys_of(cast(Hashable, cls))
+    return known
+
+
+@cache  # read for every item loaded; the format does not change while the process runs
+def _keys_of(cls: Any) -> Mapping[str, Key]:
     return {f.name: replace(f.metadata["key"], name=f.name,
                             required=f.default is MISSING and f.default_factory is MISSING)
             for f in fields(cls) if "key" in f.metadata}
@@ -388,7 +395,7 @@ class Kind:
     item: type[Any]
 
     @property
-    def keys(self) -> dict[str, Key]:
+    def keys(self) -> Mapping[str, Key]:
         return keys_of(self.item)
 
 

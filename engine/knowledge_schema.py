@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -116,7 +117,7 @@ def record_schema(cls: type, *also: tuple[str, dict[str, Any]]) -> dict[str, Any
     return schema
 
 
-def _verdict_readers(keys: dict[str, Key]) -> dict[str, Any]:
+def _verdict_readers(keys: Mapping[str, Key]) -> dict[str, Any]:
     """For a rule: if its `when` reads the verdict, its `then` holds none of Then.NOT_AFTER_THE_VERDICT."""
     when = next((k for k in keys.values() if k.value is Value.RULE_CONDITIONS), None)
     then = next((k for k in keys.values() if k.record is Then), None)
