@@ -7,6 +7,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import knowledge_cache
 from .check import check_knowledge
 from .errors import KnowledgeError, Problem
 from .knowledge import (
@@ -480,12 +481,13 @@ class _Reader:
 
 
 def load_knowledge(layers: list[str]) -> KnowledgeBase:
-    """Load and check the knowledge in `layers` (directories, or 'default'); KnowledgeError if unusable."""
+    """Load and check the knowledge in `layers` (directories, or 'default'); KnowledgeError if unusable.
+
+    Knowledge that loaded before, from the same bytes, comes from the cache (knowledge_cache.py)."""
     reader = _Reader()
-    kb = KnowledgeBase(layers=list(layers))
+    read: list[tuple[int, str, Path, bytes]] = []
     total = 0
-    for layer, directory in zip(layers, layer_dirs(layers)):
-        seen: dict[tuple[str, str], Where] = {}
+    for number, (layer, directory) in enumerate(zip(layers, layer_dirs(layers))):
         try:
             files = knowledge_files(directory)
         except KnowledgeError as exc:
@@ -502,13 +504,22 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
                 raise KnowledgeError([*reader.problems, Problem(
                     str(path), 0, 0, f"with this file the knowledge of all layers comes to more than "
                                      f"{MAX_KNOWLEDGE_BYTES} bytes, the most offercoach reads; make it smaller")])
-            kb.files[f"{layer}/{path.name}"] = hashlib.sha256(data).hexdigest()
-            try:
-                reader.read_file(parse_yaml_bytes(data, str(path)), str(path), kb, seen, layer)
-            except KnowledgeError as exc:
-                reader.problems.extend(exc.problems)
+            read.append((number, layer, path, data))
+    entry = knowledge_cache.key(list(layers), [(f"{layer}/{path.name}", data) for _, layer, path, data in read])
+    if not reader.problems and (cached := knowledge_cache.fetch(entry)) is not None:
+        return cached
+    kb = KnowledgeBase(layers=list(layers))
+    seen: dict[tuple[str, str], Where] = {}
+    for n, (number, layer, path, data) in enumerate(read):
+        if n and read[n - 1][0] != number:
+            seen = {}  # an id may be defined once per layer
+        kb.files[f"{layer}/{path.name}"] = hashlib.sha256(data).hexdigest()
+        try:
+            reader.read_file(parse_yaml_bytes(data, str(path)), str(path), kb, seen, layer)
+        except KnowledgeError as exc:
+            reader.problems.extend(exc.problems)
     if reader.problems:
         raise KnowledgeError(reader.problems)
     check_knowledge(kb)
+    knowledge_cache.store(entry, kb)
     return kb
-

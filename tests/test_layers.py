@@ -20,6 +20,7 @@ ORDER = [
     "engine.files",
     "engine.yaml_source",
     "engine.check",
+    "engine.knowledge_cache",
     "engine.load",
     "engine.answers",
     "engine.experta_compat",
