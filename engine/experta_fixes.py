@@ -101,7 +101,7 @@ class TracingEngine(KnowledgeEngine):
         added, removed = self.facts.changes
         # Fixes a KeyError/ValueError from the Rete memories when a fact is declared and retracted in one step.
         # A fact declared and retracted before the matcher saw it must reach the matcher as neither.
-        both = {id(f) for f in added} & {id(f) for f in removed}
+        both = {id(f) for f in added} & {id(f) for f in removed} if added and removed else None
         if both:
             added = [f for f in added if id(f) not in both]
             removed = [f for f in removed if id(f) not in both]

@@ -235,6 +235,16 @@ class Not(NotNode):
                         child.callback(not valid, entry[0])
 
 
+class _Activation(Activation):
+    """experta's activation, hashed once: conflict sets and the agenda hash each one several times."""
+
+    def __hash__(self) -> int:
+        known: int | None = self.__dict__.get("_hash")
+        if known is None:
+            known = self.__dict__["_hash"] = hash((self.rule, frozenset(self.facts), frozenset(self.context.items())))
+        return known
+
+
 class ConflictSet(ConflictSetNode):
     """experta's conflict-set node for (valid, context) tokens; it reports to `dirty` when its activations change."""
 
@@ -250,7 +260,7 @@ class ConflictSet(ConflictSetNode):
         key = frozenset(context.items())
         if valid == (key in self.memory):
             return
-        activation = Activation(self.rule, frozenset(context.values()), context)
+        activation = _Activation(self.rule, frozenset(context.values()), context)
         if valid:
             self.memory.add(key)
             gained, lost = self.added, self.removed

@@ -208,6 +208,8 @@ class IndexedReteMatcher(ReteMatcher):
     def __init__(self, engine: Any) -> None:
         self._dirty: dict[int, Any] = {}
         self._nodes: list[Any] = []
+        self._memories: list[Any] = []  # the containers reset() empties in place
+        self._others: list[Any] = []  # nodes whose memories are not known here: reset() lets them reset
         super().__init__(engine)
 
     def build_network(self) -> None:
@@ -220,6 +222,12 @@ class IndexedReteMatcher(ReteMatcher):
                 super().build_network()
             self._index_network()
             self.root_node.index()
+        for node in self._nodes:
+            names = _MEMORIES.get(type(node))
+            if names is None:
+                self._others.append(node)
+            else:
+                self._memories.extend(getattr(node, name) for name in names)
 
     def _index_network(self) -> None:
         """Swap in conflict-set nodes that report changes (numbered in experta's polling order) and literal indexes."""
@@ -246,7 +254,10 @@ class IndexedReteMatcher(ReteMatcher):
 
     def changes(self, adding: Iterable[Any] | None = None, deleting: Iterable[Any] | None = None) -> tuple[list[Any], list[Any]]:
         """Pass the changes through the network; collect activations only from the nodes they reached."""
-        with collector_paused():
+        paused = gc.isenabled()  # as collector_paused does, without a context manager at every step of a run
+        if paused:
+            gc.disable()
+        try:
             for fact in deleting or ():
                 self.root_node.remove(fact)
             for fact in adding or ():
@@ -258,16 +269,16 @@ class IndexedReteMatcher(ReteMatcher):
                 added.extend(node_added)
                 removed.extend(node_removed)
             self._dirty.clear()
+        finally:
+            if paused:
+                gc.enable()
         return added, removed
 
     def reset(self) -> None:
         """Wipe every node's memory once; experta's recursive reset revisits shared nodes once per path."""
         with collector_paused():
-            for node in self._nodes:
-                if type(node) in _MEMORIES:
-                    for name in _MEMORIES[type(node)]:
-                        memory = getattr(node, name)
-                        if memory:
-                            memory.clear()
-                else:
-                    node._reset()
+            for memory in self._memories:
+                if memory:
+                    memory.clear()
+            for node in self._others:
+                node._reset()
