@@ -85,12 +85,13 @@ class ClipsAdvice:
             conditions = rule.when.conditions
             need = 0
             for k, condition in enumerate(conditions):
-                # The same shape as compile.py: guard only against later answers ruling the rule out.
+                # The same shape as compile.py: the open question first (rules waiting on one question share
+                # that test), then what must hold, then guards only against later answers ruling the rule out.
                 ruled_out = [f"(not {fails(c)})" for c in conditions[k + 1:] if isinstance(c, AnswerIn)
                              or (isinstance(c, Not) and isinstance(c.condition, AnswerIn))]
                 for question, context in waits(condition, tuple(holds(c) for c in conditions[:k])):
                     rules.append(f"(defrule n{i}-{need} (declare (salience {NEED_SALIENCE})) "
-                                 f"{' '.join(context)} {' '.join(ruled_out)} (not (a-{question})) "
+                                 f"(not (a-{question})) {' '.join(context)} {' '.join(ruled_out)} "
                                  f"=> (py-need \"{question}\" \"{rule.id}\"))")
                     need += 1
         for i, question in enumerate(kb.questions):
