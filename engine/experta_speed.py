@@ -145,8 +145,9 @@ class _LiteralIndex:
     @staticmethod
     def indexable(child: Any) -> bool:
         """Whether the child is a plain `field == literal` test, with no binding and no nested path."""
-        check = getattr(child.node, "matcher", None)
-        if not isinstance(check, FeatureCheck) or type(check.how) is not L or check.how.__bind__ is not None:
+        check: Any = getattr(child.node, "matcher", None)
+        # Exact types: Check is an abstract base class, and isinstance against one is slow at thousands of nodes.
+        if type(check) is not FeatureCheck or type(check.how) is not L or check.how.__bind__ is not None:
             return False
         try:
             hash(check.how.value)
@@ -240,14 +241,16 @@ class IndexedReteMatcher(ReteMatcher):
                 continue
             seen.add(id(node))
             self._nodes.append(node)
-            if isinstance(node, (_TrackedConflictSetNode, ConflictSet)):
+            kind = type(node)
+            if kind is ConflictSet or kind is _TrackedConflictSetNode:
                 node._position = tracked_count
                 tracked_count += 1
             for k, child in enumerate(node.children):
                 if type(child.node) is ConflictSetNode:
                     tracked = _TrackedConflictSetNode(child.node.rule, self._dirty, -1)
                     node.children[k] = ChildNode(tracked, tracked.activate)
-            if isinstance(node, FeatureTesterNode) and sum(map(_LiteralIndex.indexable, node.children)) > 1:
+            if len(node.children) > 1 and isinstance(node, FeatureTesterNode) \
+                    and sum(map(_LiteralIndex.indexable, node.children)) > 1:
                 index = _LiteralIndex(node.children)
                 node.children = [ChildNode(index, index.route)]
             stack.extend(child.node for child in reversed(node.children))
