@@ -27,6 +27,7 @@ KEEP = 64  # entries kept; the oldest beyond these go when a new one is written
 ENGINE = Path(__file__).resolve().parent
 CLASSES = {name: cls for name, cls in vars(knowledge).items()
            if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == knowledge.__name__}
+FIELDS = {cls: {f.name for f in dataclasses.fields(cls)} for cls in CLASSES.values()}
 
 
 def folder() -> Path | None:
@@ -81,11 +82,11 @@ def _decode(value: Any) -> Any:
     if "dict" in value:
         return {_decode(k): _decode(v) for k, v in value["dict"]}
     cls = CLASSES[value["item"]]
-    item = cls.__new__(cls)  # every field is in the entry: set them as they were, past __init__ and frozenness
-    for name, field_value in value["fields"].items():
-        object.__setattr__(item, name, _decode(field_value))
-    if {f.name for f in dataclasses.fields(cls)} != set(value["fields"]):
+    stored = value["fields"]
+    if FIELDS[cls] != stored.keys():
         raise KeyError(value["item"])
+    item = cls.__new__(cls)  # every field is in the entry: set them as they were, past __init__ and frozenness
+    item.__dict__.update({name: _decode(field_value) for name, field_value in stored.items()})
     return item
 
 
