@@ -99,6 +99,8 @@ class TracingEngine(KnowledgeEngine):
 
     def get_activations(self) -> Any:
         added, removed = self.facts.changes
+        if not added and not removed:  # nothing to match: the network and its conflict sets are as they were
+            return [], []
         # Fixes a KeyError/ValueError from the Rete memories when a fact is declared and retracted in one step.
         # A fact declared and retracted before the matcher saw it must reach the matcher as neither.
         both = {id(f) for f in added} & {id(f) for f in removed} if added and removed else None

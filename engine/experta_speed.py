@@ -82,6 +82,9 @@ def hash_with_class(fact: Fact) -> int:
     return cached
 
 
+_VALID, _INVALID = Token.TagType.VALID, Token.TagType.INVALID
+
+
 class _Token(Token):
     """A token whose copies skip re-validating data that was validated when the token was made."""
 
@@ -121,11 +124,12 @@ class _DispatchingBusNode(BusNode):
         for _, child in chosen:
             child.callback(token)
 
+    # A fact list holds only facts, so the tokens made here skip Token's checks of what they are given.
     def add(self, fact: Any) -> None:
-        self._send(_Token.valid, fact)
+        self._send(lambda f: tuple.__new__(_Token, (_VALID, {f}, {})), fact)
 
     def remove(self, fact: Any) -> None:
-        self._send(_Token.invalid, fact)
+        self._send(lambda f: tuple.__new__(_Token, (_INVALID, {f}, {})), fact)
 
 
 class _LiteralIndex:

@@ -51,16 +51,29 @@ def consultation(engine_class, kb, answers):
 
 
 @pytest.mark.slow
-@settings(max_examples=15, deadline=None)
-@given(st.integers(0, 10**6), st.integers(5, 40), st.integers(4, 12), st.booleans())
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 10**6), st.integers(5, 40), st.integers(4, 12), st.booleans(), st.sampled_from([0, 2, 5]))
 def test_generated_knowledge_fires_the_same_with_and_without_the_optimisations(tmp_path_factory, seed, rules,
-                                                                               questions, all_given):
-    kb = load_knowledge([str(kbgen.write(tmp_path_factory.mktemp("kb"), rules, questions, seed))])
+                                                                               questions, all_given, prefixes):
+    # With prefixes, rules share their leading conditions (joins shared in the network) and `any` conditions.
+    kb = load_knowledge([str(kbgen.write(tmp_path_factory.mktemp("kb"), rules, questions, seed, prefixes))])
     answers = kbgen.answers(questions, seed)
     if not all_given:
         answers = dict(list(answers.items())[: questions // 2])
     optimised = consultation(AdviceEngine, kb, answers)
     assert optimised == consultation(UnoptimisedAdviceEngine, kb, answers)
+
+
+@pytest.mark.slow
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 10**6), st.booleans())
+def test_many_rules_waiting_on_few_questions_fire_the_same(tmp_path_factory, seed, all_given):
+    # 60 rules over 4 questions: each question has dozens of need rules sharing the node that notices its answer.
+    kb = load_knowledge([str(kbgen.write(tmp_path_factory.mktemp("kb"), 60, 4, seed, 3))])
+    answers = kbgen.answers(4, seed)
+    if not all_given:
+        answers = dict(list(answers.items())[:2])
+    assert consultation(AdviceEngine, kb, answers) == consultation(UnoptimisedAdviceEngine, kb, answers)
 
 
 @pytest.mark.slow
