@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -14,6 +13,7 @@ from .dialogue import Ask, Back, Say, ask_question
 from .errors import InferenceError, NoVerdictError
 from .experta_fixes import Checkpoint, RuleFailed, TracingEngine
 from .knowledge import UNKNOWN, KnowledgeBase, layers_shown
+from .records import record
 from .text import answers_phrase
 from .trace import Asked, Outcome, Trace
 from .transcript import prepare_resume
@@ -117,7 +117,7 @@ def waiting_rules(kb: KnowledgeBase, engine: AdviceEngine, question: str) -> lis
     return [r for r in kb.rules if r in rules]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Mark:
     """A session's state at one question, to come back to with Session.rewind."""
 

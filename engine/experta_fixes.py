@@ -10,11 +10,12 @@ import bisect
 import contextlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .experta_compat import Agenda, DepthStrategy, Fact, FactList, InitialFact, KnowledgeEngine
 from .experta_speed import IndexedReteMatcher, hash_with_class
+from .records import record
 
 __all__ = ["Checkpoint", "Firing", "RuleFailed", "StableDepthStrategy", "TracingEngine", "fact_class"]
 
@@ -65,7 +66,7 @@ class RuleFailed(Exception):
         super().__init__(f"rule '{rule}' failed: {type(error).__name__}: {error}")
 
 
-@dataclass
+@record
 class Firing:
     """What one rule firing matched and changed, as experta saw it."""
 
@@ -184,7 +185,7 @@ class TracingEngine(KnowledgeEngine):
         self.last_firing = checkpoint.last_firing
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Checkpoint:
     """An engine's facts (by index), its agenda and its last firing at one moment between runs."""
 

@@ -288,12 +288,19 @@ class _Wiring:
         self.terminals: dict[tuple[type, Fact], Any] = {}
         self.elements: dict[tuple[type, type, Any], int] = {}  # each distinct element of a branch, numbered
         self.joins: dict[tuple[int, int], Any] = {}  # (id of the node ending a prefix, element) -> the next join
+        # Compiled rules share pattern objects: by identity first (holding the object, so its id stays its
+        # own), which spares comparing facts field by field.
+        self.seen: dict[int, tuple[Any, Any]] = {}
 
     def alpha(self, pattern: Fact) -> Any:
         """The node that passes each fact matching `pattern`, captured under the pattern's own name."""
+        known = self.seen.get(id(pattern))
+        if known is not None:
+            return known[1]
         key = (type(pattern), pattern)
         node = self.terminals.get(key)
         if node is not None:
+            self.seen[id(pattern)] = (pattern, node)
             return node
         node = self.root
         # experta names a pattern's capture after the pattern, so equal patterns in one branch are one fact.
@@ -304,6 +311,7 @@ class _Wiring:
                 _link(node, child, child.activate)
             node = child
         self.terminals[key] = node
+        self.seen[id(pattern)] = (pattern, node)
         return node
 
     def number(self, element: Any) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from .knowledge import (
@@ -17,10 +17,11 @@ from .knowledge import (
     no_longer_concluded,
     walk,
 )
+from .records import record
 from .trace import Step, Trace
 
 
-@dataclass
+@record
 class ConditionReport:
     """One top-level condition of a rule, whether it held, and the recorded value it was tested against."""
 
@@ -51,7 +52,7 @@ def condition_reports(rule: Rule, answers: dict[str, str], trace: Trace, settled
     return reports
 
 
-@dataclass
+@record
 class NotNeeded:
     """A question a rule reads that was never asked, and what kept the rule from waiting on it."""
 
@@ -61,7 +62,7 @@ class NotNeeded:
     # "verdict": the rule waits for its verdict, and another was chosen
 
 
-@dataclass
+@record
 class WhyNot:
     rule: str
     fired_at: int | None
@@ -96,7 +97,7 @@ def why_not(kb: KnowledgeBase, trace: Trace, answers: dict[str, str], rule_id: s
     return result
 
 
-@dataclass
+@record
 class HowNode:
     """One node of a derivation: a conclusion, the rule that drew it, a fact it used, or an answer; or a fact whose
     absence it read ("absent"), with the rules that conclude it, none of which fired."""

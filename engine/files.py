@@ -9,7 +9,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 from typing import Any
@@ -163,7 +162,7 @@ def write_atomic(path: str, text: str) -> None:
         mode: int | None = stat.S_IMODE(os.stat(target).st_mode)
     except FileNotFoundError:
         mode = None
-    temp = target.parent / f".{target.name}.{secrets.token_hex(4)}.tmp"
+    temp = target.parent / f".{target.name}.{os.urandom(4).hex()}.tmp"
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as out:

@@ -7,18 +7,20 @@ import hashlib
 import json
 import re
 from collections.abc import Hashable, Iterator, Mapping
-from dataclasses import MISSING, dataclass, field, fields, replace
+from dataclasses import MISSING, field, fields, replace
 from enum import Enum
 from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar, cast
+
+from .records import record
 
 UNKNOWN = "unknown"
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")  # ids, and the values of questions
 BUILT_IN = Path(__file__).resolve().parent.parent / "knowledge"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Where:
     """Where an item was written: file, line and column."""
 
@@ -56,7 +58,7 @@ class Value(Enum):
     RECORDS = "list of records"  # a list of such mappings
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Key:
     """One key of an item in a knowledge file, as the field of the item's class that holds its value says."""
 
@@ -89,7 +91,7 @@ def _keys_of(cls: Any) -> Mapping[str, Key]:
             for f in fields(cls) if "key" in f.metadata}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AnswerIn:
     """Holds when the question was answered with one of `values`."""
 
@@ -98,7 +100,7 @@ class AnswerIn:
     where: Where = field(compare=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class FactHolds:
     """Holds when some rule concluded the fact."""
 
@@ -106,25 +108,25 @@ class FactHolds:
     where: Where = field(compare=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Not:
     condition: Condition
     where: Where = field(compare=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AllOf:
     conditions: tuple[Condition, ...]
     where: Where = field(compare=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class AnyOf:
     conditions: tuple[Condition, ...]
     where: Where = field(compare=False)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VerdictIs:
     """Holds once the consultation's verdict is chosen and is one of `verdicts`; top level of 'when' only."""
 
@@ -136,7 +138,7 @@ class VerdictIs:
 Condition = AnswerIn | FactHolds | VerdictIs | Not | AllOf | AnyOf
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Form:
     """One way to write a condition: its keys, the first naming the form, each with the kind of value it holds."""
 
@@ -215,7 +217,7 @@ def references(item: object) -> Iterator[tuple[str, str]]:
             yield from ((k.refers, ref) for ref in ((value,) if isinstance(value, str) else value))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Section:
     id: str = field(metadata=key(Value.ID, "citation id, e.g. `reputation`"))
     title: str = field(metadata=key(Value.TEXT, "the section's heading as a reader would name it"))
@@ -224,7 +226,7 @@ class Section:
     where: Where
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Wording:
     """Another prompt, help or value meanings for a question, used when `when` holds on the answers so far."""
 
@@ -239,7 +241,7 @@ class Wording:
     AT_LEAST_ONE: ClassVar[tuple[str, ...]] = ("prompt", "help", "values")  # a variant gives one or more of these
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Question:
     id: str = field(metadata=key(Value.ID, "e.g. `via_agency`"))
     prompt: str = field(metadata=key(Value.TEXT, "the question as asked"))
@@ -256,7 +258,7 @@ class Question:
         return [*self.values, UNKNOWN]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class FactDef:
     id: str = field(metadata=key(Value.ID, "e.g. `commitment-at-stake`"))
     meaning: str = field(metadata=key(Value.TEXT, 'a plain sentence stating the fact, e.g. "Backing out now would '
@@ -264,7 +266,7 @@ class FactDef:
     where: Where
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Then:
     """What a rule concludes when it fires."""
 
@@ -284,7 +286,7 @@ class Then:
     NOT_AFTER_THE_VERDICT: ClassVar[dict[str, str]] = {"conclude": "conclude facts", "verdict": "propose a verdict"}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Rule:
     id: str = field(metadata=key(Value.ID, "states the advice, e.g. `agency-word-spreads`"))
     title: str = field(metadata=key(Value.TEXT, "plain words"))
@@ -322,7 +324,7 @@ class Rule:
         return any(isinstance(c, VerdictIs) for c in self.when.conditions)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Recommendation:
     id: str = field(metadata=key(Value.ID, "e.g. `explain-your-withdrawal`"))
     title: str = field(metadata=key(Value.TEXT, "a short imperative"))
@@ -334,7 +336,7 @@ class Recommendation:
     at: dict[str, Where] = field(default_factory=dict, compare=False)  # where each referenced id is written
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Verdict:
     id: str = field(metadata=key(Value.ID, "e.g. `honour_commitment`; a knowledge base of your own names its own"))
     title: str = field(metadata=key(Value.TEXT, 'short, e.g. "Keep your word"'))
@@ -354,7 +356,7 @@ def _kind(singular: str, item: type) -> dict[str, object]:
     return {"singular": singular, "item": item}
 
 
-@dataclass
+@record
 class KnowledgeBase:
     """Everything the knowledge files say, each kind keyed by id in knowledge order."""
 
@@ -386,7 +388,7 @@ class KnowledgeBase:
         return [r for r in self.rules.values() if fact in r.conclude]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Kind:
     """One kind of item: its KnowledgeBase table (and key in a knowledge file), its name, its class."""
 

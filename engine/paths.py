@@ -11,7 +11,7 @@ import json
 import textwrap
 from collections import Counter
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from tabulate import tabulate
@@ -19,13 +19,14 @@ from tabulate import tabulate
 from .consult import Mark, Session, waiting_rules
 from .errors import NoVerdictError, Problem
 from .knowledge import AnswerIn, KnowledgeBase, layer_dirs, walk
+from .records import record
 from .text import answers_phrase
 
 DEFAULT_LIMIT = 5000  # leaves; the built-in knowledge has about 1,600
 VALIDATE_LIMIT = 20_000  # leaves 'rules validate' walks before it says it stopped short (about 15 s)
 
 
-@dataclass
+@record
 class Leaf:
     """One whole consultation: the answers in the order asked, and where they lead (None: no verdict)."""
 
@@ -34,7 +35,7 @@ class Leaf:
     recommendations: list[str]
 
 
-@dataclass
+@record
 class Tree:
     """The consultations found, and whether the walk stopped at its limit before finding them all."""
 
@@ -45,7 +46,7 @@ class Tree:
         return Counter(leaf.verdict or "(no verdict)" for leaf in self.leaves)
 
 
-@dataclass
+@record
 class _Branch:
     mark: Mark
     question: str

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import field, fields
 from typing import Any
 
 from .explanations import because_line
 from .knowledge import KnowledgeBase
+from .records import record
 from .text import answers_phrase, emphasis, para, sources_line, to_json
 from .trace import Asked, Outcome, Step, Trace
 
@@ -61,7 +62,7 @@ def facts(*forms: set[str]) -> Check:
         isinstance(f, dict) and set(f) in forms and all(isinstance(v, str) for v in f.values()) for f in value)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Record:
     """A JSON object of the document: its keys in the order written, each with what its value must be.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +10,7 @@ from .consult import consult
 from .errors import AnswerError, InferenceError, KnowledgeError, Problem
 from .knowledge import KINDS, KnowledgeBase, Where, layer_dirs
 from .load import knowledge_files
+from .records import record
 from .text import nearest
 from .yaml_source import LocatedDict, LocatedList, read_yaml
 
@@ -23,7 +23,7 @@ NO_SCENARIOS = "offercoach: no scenarios found; write them in a 'scenarios' fold
 STATUS_WORDS = {"passed": "ok  ", "failed": "FAIL", "gap": "gap ", "gap passes": "FAIL"}
 
 
-@dataclass
+@record
 class Scenario:
     name: str
     answers: dict[str, Any]
@@ -32,7 +32,7 @@ class Scenario:
     known_gap: str | None = None
 
 
-@dataclass
+@record
 class Result:
     scenario: Scenario
     failures: list[str]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
+
+from .records import record
 
 if TYPE_CHECKING:  # the record is plain data: reading or explaining a trace never needs experta
     from .experta_fixes import Firing
@@ -27,7 +29,7 @@ def describe(fact: Any) -> dict[str, str] | None:
     return None
 
 
-@dataclass
+@record
 class Step:
     """One advice rule firing."""
 
@@ -40,7 +42,7 @@ class Step:
         return {"step": self.step, "rule": self.rule, "matched": self.matched, "declared": self.declared}
 
 
-@dataclass
+@record
 class Asked:
     """One question put to the person (or to the answers they gave beforehand)."""
 
@@ -55,7 +57,7 @@ class Asked:
                 "waiting": self.waiting, "value": self.value, "given": self.given}
 
 
-@dataclass
+@record
 class Trace:
     """Collects steps from the engine's firings, leaving out its internal question rules."""
 
@@ -107,7 +109,7 @@ class Trace:
         return chain, sorted(answers, key=lambda qa: asked.index(qa[0]) if qa[0] in asked else len(asked))
 
 
-@dataclass
+@record
 class Outcome:
     """What a consultation concluded, and the record of how."""
 

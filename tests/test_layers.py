@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # docs/design.md lists the same modules in the same order, each with its one job.
 ORDER = [
     "engine",  # engine/__init__.py
+    "engine.records",
     "engine.errors",
     "engine.formats",
     "engine.knowledge",
