@@ -265,12 +265,12 @@ def _terminal_lines(stream: Any) -> int | None:
 def _show(text: str) -> None:
     """Print `text` to standard output; through the pager if it is a terminal that `text` would overflow (and
     paging is not turned off with --no-pager or an empty OFFERCOACH_PAGER). Piped output is never paged."""
-    import shutil
-    import subprocess
-
     height = _terminal_lines(sys.stdout)
     paging = not click.get_current_context().find_root().params.get("no_pager")
     command = _pager_command() if paging and height is not None and text.count("\n") >= height else []
+    if command:  # only then: importing these would slow every command whose output is piped
+        import shutil
+        import subprocess
     if not command or shutil.which(command[0]) is None:
         click.echo(text, nl=False, color=True)  # the escapes left in are emphasis, asked for
         return

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import difflib
 import json
 import re
 import textwrap
@@ -100,6 +99,8 @@ def shorten(text: str, limit: int = QUOTED) -> str:
 
 def nearest(word: object, known: Iterable[object], most: int = 1, cutoff: float = CLOSE) -> str:
     """A '; did you mean ...?' hint naming up to `most` of the closest of `known`, or ''."""
+    import difflib  # here, not at the top: only a mistyped id needs it, and it slows every start
+
     close = difflib.get_close_matches(str(word), [str(k) for k in known], n=most, cutoff=cutoff)
     named = " or ".join(f"'{c}'" for c in close)
     return f"; did you mean {named}?" if close else ""
