@@ -2,13 +2,14 @@
 
 experta's `ReteMatcher` rewrites every rule to disjunctive normal form by repeated generic passes, then wires each
 rule with a new `singledispatch` function and no sharing between rules: most of the build time at thousands of
-rules. `wire_network` builds the network experta would build for the same rules, from experta's own node and
-check classes, in one pass: each branch of a rule is the same chain of joins, with an `InitialFact` where
-experta puts one, so every token, activation and firing is the one experta makes (tests/test_network.py and
-tests/test_performance_equivalence.py compare them). What it shares, experta would have built twice: an alpha
-chain per distinct pattern, a join per distinct prefix of a branch. Rules outside the shapes it knows (a
-binding, a field-level `|`, a `TEST`, `FORALL`, an `EXISTS` or `NOT` over more than a fact) raise `Unwirable`, and the
-matcher then builds experta's way.
+rules. `wire_network` builds, in one pass, the network experta would build for the same rules: each branch of a
+rule is the same chain of joins, with an `InitialFact` where experta puts one, so every activation and firing
+is the one experta makes (tests/test_network.py and tests/test_performance_equivalence.py compare them). What
+it shares, experta would have built twice: an alpha chain per distinct pattern, a join per distinct prefix.
+Its nodes are subclasses of experta's that carry a token below the alpha chains as (valid, context), never
+copied, since without bindings a token's facts are its context's values. Rules outside the shapes it knows (a
+binding, a field-level `|`, `TEST`, `FORALL`, an `EXISTS` or `NOT` over more than a fact) raise `Unwirable`, and
+the matcher then builds experta's way, with experta's nodes.
 """
 
 from __future__ import annotations
