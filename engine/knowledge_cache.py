@@ -14,16 +14,18 @@ import dataclasses
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
 from . import knowledge
-from .files import Unreadable, read_bounded, write_atomic
+from .files import TEMPORARY, Unreadable, read_bounded, write_atomic
 from .knowledge import KnowledgeBase
 
 FORMAT = 1  # the shape of an entry; raise it when the encoding below changes
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 KEEP = 64  # entries kept; the oldest beyond these go when a new one is written
+STALE_SECONDS = 600  # a temporary file older than this is a killed write's, removed when an entry is written
 ENGINE = Path(__file__).resolve().parent
 CLASSES = {name: cls for name, cls in vars(knowledge).items()
            if isinstance(cls, type) and dataclasses.is_dataclass(cls) and cls.__module__ == knowledge.__name__}
@@ -130,7 +132,10 @@ def store(name: str, kb: KnowledgeBase) -> None:
         where.mkdir(parents=True, exist_ok=True)
         write_atomic(str(where / f"{name}.json"), text)
         entries = sorted(where.glob("*.json"), key=lambda p: p.stat().st_mtime_ns)
-        for old in entries[:-KEEP]:
+        stale = time.time() - STALE_SECONDS
+        # A write that was killed leaves its temporary file; one this old is no other process's write in progress.
+        leftovers = [p for p in where.glob(".*.tmp") if TEMPORARY.fullmatch(p.name) and p.stat().st_mtime < stale]
+        for old in entries[:-KEEP] + leftovers:
             old.unlink(missing_ok=True)
     except OSError:
         pass

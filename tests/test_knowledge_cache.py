@@ -96,3 +96,13 @@ def test_the_default_folder_follows_xdg_then_home(monkeypatch, tmp_path):
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "h"))
     assert knowledge_cache.folder() == tmp_path / "h" / ".cache" / "offercoach"
+
+
+def test_a_killed_writes_leftover_goes_once_it_is_old_and_a_fresh_one_stays(cache, tiny_kb):
+    load_knowledge(["default"])
+    old, fresh = cache / ".entry.json.0123abcd.tmp", cache / ".other.json.4567cdef.tmp"
+    for leftover in (old, fresh):
+        leftover.write_text("{")
+    os.utime(old, (0, 0))
+    load_knowledge([str(tiny_kb)])
+    assert not old.exists() and fresh.exists()
