@@ -37,7 +37,11 @@ def folder() -> Path | None:
     named = os.environ.get("OFFERCOACH_CACHE")
     if named is not None:
         return None if named.strip().lower() in ("", "off", "0", "no") else Path(named)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec says to ignore a relative path
+        base = os.path.join(os.path.expanduser("~"), ".cache")
+    if not os.path.isabs(base):  # no home to be found: no cache, rather than one in the working directory
+        return None
     return Path(base) / "offercoach"
 
 

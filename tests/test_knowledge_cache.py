@@ -93,6 +93,9 @@ def test_the_default_folder_follows_xdg_then_home(monkeypatch, tmp_path):
     monkeypatch.delenv("OFFERCOACH_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert knowledge_cache.folder() == Path(tmp_path) / "offercoach"
+    monkeypatch.setenv("HOME", str(tmp_path / "h"))
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    assert knowledge_cache.folder() == tmp_path / "h" / ".cache" / "offercoach"
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "h"))
     assert knowledge_cache.folder() == tmp_path / "h" / ".cache" / "offercoach"
@@ -106,3 +109,10 @@ def test_a_killed_writes_leftover_goes_once_it_is_old_and_a_fresh_one_stays(cach
     os.utime(old, (0, 0))
     load_knowledge([str(tiny_kb)])
     assert not old.exists() and fresh.exists()
+
+
+def test_without_a_home_to_find_there_is_no_cache_rather_than_one_in_the_working_directory(monkeypatch):
+    monkeypatch.delenv("OFFERCOACH_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative/cache")
+    monkeypatch.setattr(knowledge_cache.os.path, "expanduser", lambda path: path)
+    assert knowledge_cache.folder() is None
