@@ -68,6 +68,16 @@ TINY_KB = textwrap.dedent("""\
     """)
 
 
+# How a consultation of TINY_KB (and of the test knowledge that shares its first question) asks it.
+QUESTION_1 = """
+Question 1: Where are you?
+  Pick one.
+  1. a        A case
+  2. b        B case
+  3. unknown  I don't know, or I'd rather not say
+Type a number or a value; 'why', 'help', 'back' and 'quit' also work.
+situation> """
+
 @cache
 def built_in() -> KnowledgeBase:
     """The built-in knowledge, loaded the first time a test asks for it and then shared: never change it."""

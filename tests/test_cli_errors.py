@@ -5,19 +5,11 @@ import io
 import sys
 
 import pytest
+from knowledge_bases import QUESTION_1
 
 from offercoach import cli
 from offercoach.cli import main
 from offercoach.engine import inspection, transcript
-
-QUESTION_1 = """
-Question 1: Where are you?
-  Pick one.
-  1. a        A case
-  2. b        B case
-  3. unknown  I don't know, or I'd rather not say
-Type a number or a value; 'why', 'help', 'back' and 'quit' also work.
-situation> """
 
 
 class FailingInput(io.RawIOBase):

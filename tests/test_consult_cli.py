@@ -4,18 +4,9 @@ import hashlib
 import json
 import re
 
-from knowledge_bases import TINY_KB
+from knowledge_bases import QUESTION_1, TINY_KB
 
 from offercoach.cli import main
-
-QUESTION_1 = """
-Question 1: Where are you?
-  Pick one.
-  1. a        A case
-  2. b        B case
-  3. unknown  I don't know, or I'd rather not say
-Type a number or a value; 'why', 'help', 'back' and 'quit' also work.
-situation> """
 
 QUESTION_2 = """
 Question 2: Agency?

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from knowledge_bases import TINY_KB
+from knowledge_bases import QUESTION_1, TINY_KB
 
 from offercoach.cli import MAX_ANSWER_LINE, main
 from offercoach.engine.files import MAX_INTEGER_DIGITS, MAX_JSON_DEPTH
@@ -34,14 +34,6 @@ BIG = "9" * 5000  # over Python's 4300-digit limit for turning text into an inte
 LONG = f"a number longer than {MAX_INTEGER_DIGITS} digits; write a shorter one"
 DEEP = f"nested more than {MAX_JSON_DEPTH} levels deep"
 
-QUESTION_1 = """
-Question 1: Where are you?
-  Pick one.
-  1. a        A case
-  2. b        B case
-  3. unknown  I don't know, or I'd rather not say
-Type a number or a value; 'why', 'help', 'back' and 'quit' also work.
-situation> """
 B_RESULT = ("Verdict: Honour (honour)\n  Stay.\n  Because: b-case, from your answers situation=b\n"
             "\nRecommendations, most important first:\n")
 

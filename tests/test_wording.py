@@ -3,6 +3,7 @@
 import textwrap
 
 import pytest
+from knowledge_bases import QUESTION_1
 
 from offercoach.cli import main
 
@@ -49,14 +50,6 @@ WORDED_KB = textwrap.dedent("""\
       - {id: honour, title: Honour, summary: Stay., priority: 1}
     """)
 
-QUESTION_1 = """
-Question 1: Where are you?
-  Pick one.
-  1. a        A case
-  2. b        B case
-  3. unknown  I don't know, or I'd rather not say
-Type a number or a value; 'why', 'help', 'back' and 'quit' also work.
-situation> """
 
 COMMANDS = "Type a number or a value; 'why', 'help', 'back' and 'quit' also work.\ngenuine> "
 
