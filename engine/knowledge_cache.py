@@ -11,6 +11,7 @@ or rebuilt is a miss, and a cache that cannot be written is left alone. `OFFERCO
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -45,16 +46,18 @@ def folder() -> Path | None:
     return Path(base) / "offercoach"
 
 
-def key(layers: list[str], files: list[tuple[str, bytes]]) -> str:
-    """The entry's name for these layers and files, read by this version of the loader."""
-    digest = hashlib.sha256(json.dumps([FORMAT, layers]).encode())
-    for module in sorted(ENGINE.glob("*.py")):  # a changed loader or checker may read the same files otherwise
-        stat = module.stat()
-        digest.update(f"{module.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
-    for name, data in files:
-        digest.update(f"{name}:{len(data)}:".encode())
-        digest.update(data)
-    return digest.hexdigest()
+@functools.cache
+def _code() -> str:
+    """The running loader and checker, as the sizes and times of the engine's modules when first asked."""
+    # A changed loader or checker may read the same files otherwise. Once per process: it is the code that
+    # was imported that reads the knowledge, whatever becomes of the files after.
+    stats = [(module.name, module.stat()) for module in sorted(ENGINE.glob("*.py"))]
+    return "".join(f"{name}:{stat.st_size}:{stat.st_mtime_ns};" for name, stat in stats)
+
+
+def key(layers: list[str], files: list[tuple[str, str]]) -> str:
+    """The entry's name for these layers and files (each named, with the SHA-256 of its bytes), for this loader."""
+    return hashlib.sha256(json.dumps([FORMAT, _code(), layers, files]).encode()).hexdigest()
 
 
 class _Unknown(Exception):

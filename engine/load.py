@@ -485,7 +485,7 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
 
     Knowledge that loaded before, from the same bytes, comes from the cache (knowledge_cache.py)."""
     reader = _Reader()
-    read: list[tuple[int, str, Path, bytes]] = []
+    read: list[tuple[int, str, Path, bytes, str]] = []  # layer number, layer, path, bytes, their SHA-256
     total = 0
     for number, (layer, directory) in enumerate(zip(layers, layer_dirs(layers))):
         try:
@@ -504,16 +504,16 @@ def load_knowledge(layers: list[str]) -> KnowledgeBase:
                 raise KnowledgeError([*reader.problems, Problem(
                     str(path), 0, 0, f"with this file the knowledge of all layers comes to more than "
                                      f"{MAX_KNOWLEDGE_BYTES} bytes, the most offercoach reads; make it smaller")])
-            read.append((number, layer, path, data))
-    entry = knowledge_cache.key(list(layers), [(f"{layer}/{path.name}", data) for _, layer, path, data in read])
+            read.append((number, layer, path, data, hashlib.sha256(data).hexdigest()))
+    entry = knowledge_cache.key(list(layers), [(f"{layer}/{path.name}", sha) for _, layer, path, _, sha in read])
     if not reader.problems and (cached := knowledge_cache.fetch(entry)) is not None:
         return cached
     kb = KnowledgeBase(layers=list(layers))
     seen: dict[tuple[str, str], Where] = {}
-    for n, (number, layer, path, data) in enumerate(read):
+    for n, (number, layer, path, data, sha) in enumerate(read):
         if n and read[n - 1][0] != number:
             seen = {}  # an id may be defined once per layer
-        kb.files[f"{layer}/{path.name}"] = hashlib.sha256(data).hexdigest()
+        kb.files[f"{layer}/{path.name}"] = sha
         try:
             reader.read_file(parse_yaml_bytes(data, str(path)), str(path), kb, seen, layer)
         except KnowledgeError as exc:
