@@ -25,6 +25,13 @@ PAIRS = [
     ("--help", [str(BIN / "offercoach"), "--help"], "import click", [sys.executable, "-c", "import click"], 1.2),
 ]
 
+# Seeded answers for generated scenarios: each question answered four times in five.
+ANSWERS = """
+def generated(kb, count):
+    rng = random.Random(6)
+    return [{q.id: rng.choice(q.allowed) for q in kb.questions.values() if rng.random() < 0.8} for _ in range(count)]
+"""
+
 SCENARIOS = """
 import json, random, sys, time
 started = time.perf_counter()
@@ -32,9 +39,9 @@ from offercoach.engine.load import load_knowledge
 from offercoach.engine.scenarios import Scenario, run_scenario
 from offercoach.engine.knowledge import Where
 kb = load_knowledge(["default"])
-rng = random.Random(6)
-scenarios = [Scenario(f"s{i}", {q.id: rng.choice(q.allowed) for q in kb.questions.values() if rng.random() < 0.8},
-                      {"verdict": "none"}, Where("generated", i, 1)) for i in range(int(sys.argv[1]))]
+""" + ANSWERS + """
+scenarios = [Scenario(f"s{i}", answers, {"verdict": "none"}, Where("generated", i, 1))
+             for i, answers in enumerate(generated(kb, int(sys.argv[1])))]
 loaded = time.perf_counter()
 verdicts = {}
 for s in scenarios:
@@ -77,10 +84,9 @@ from offercoach.engine.consult import consult
 from offercoach.engine.knowledge import BUILT_IN
 from offercoach.engine.load import load_knowledge
 kb = load_knowledge(["default"])
-rng = random.Random(6)
+""" + ANSWERS + """
 cases = []
-for i in range(int(sys.argv[1])):
-    answers = {q.id: rng.choice(q.allowed) for q in kb.questions.values() if rng.random() < 0.8}
+for i, answers in enumerate(generated(kb, int(sys.argv[1]))):
     verdict = consult(kb, answers, None, lambda *_: None).verdict
     cases.append({"name": f"generated {i}", "answers": answers, "expect": {"verdict": verdict}})
 layer = Path(sys.argv[2])

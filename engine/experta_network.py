@@ -289,6 +289,7 @@ class _Wiring:
         self.terminals: dict[tuple[type, Fact], Any] = {}
         self.elements: dict[tuple[type, type, Any], int] = {}  # each distinct element of a branch, numbered
         self.joins: dict[tuple[int, int], Any] = {}  # (id of the node ending a prefix, element) -> the next join
+        self.exists: dict[int, Any] = {}  # an EXISTS element's number -> the node that ends its two not nodes
         # Compiled rules share pattern objects: by identity first (holding the object, so its id stays its
         # own), which spares comparing facts field by field.
         self.seen: dict[int, tuple[Any, Any]] = {}
@@ -325,8 +326,8 @@ class _Wiring:
         if isinstance(element, NOT):
             return self.alpha(element[0])
         if isinstance(element, EXISTS):
-            key = (id(self.root), self.number(element))
-            node = self.joins.get(key)
+            key = self.number(element)
+            node = self.exists.get(key)
             if node is None:  # experta's two not nodes: the initial fact, unless no fact matches, unless ...
                 condition, initial = self.alpha(element[0]), self.alpha(InitialFact())
                 first, node = Not(SameContextCheck()), Not(SameContextCheck())
@@ -334,7 +335,7 @@ class _Wiring:
                 _link(initial, first, first.activate_left)
                 _link(initial, node, node.activate_left)
                 _link(first, node, node.activate_right)
-                self.joins[key] = node
+                self.exists[key] = node
             return node
         return self.alpha(element)
 
