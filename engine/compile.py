@@ -232,10 +232,7 @@ def _settling(kb: KnowledgeBase, compiled: list[Rule]) -> list[Rule]:
     level = strata(kb)
     order = {rule: n for n, rule in enumerate(kb.rules)}
     fact_order = {fact: n for n, fact in enumerate(kb.facts)}
-    concluding: dict[str, list[KRule]] = {}
-    for rule in kb.rules.values():
-        for fact in rule.conclude:
-            concluding.setdefault(fact, []).append(rule)
+    concluding = kb.concluders()
     wanted = {f for rule in compiled for f in _absences(rule)}
     settled: list[str] = []
     rules: list[Rule] = []

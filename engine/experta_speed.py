@@ -93,6 +93,15 @@ class _Token(Token):
         return tuple.__new__(type(self), (self.tag, self.data.copy(), self.context.copy()))
 
 
+# A fact list holds only facts, so the tokens the root makes skip Token's checks of what they are given.
+def _valid_token(fact: Any) -> Any:
+    return tuple.__new__(_Token, (_VALID, {fact}, {}))
+
+
+def _invalid_token(fact: Any) -> Any:
+    return tuple.__new__(_Token, (_INVALID, {fact}, {}))
+
+
 class _DispatchingBusNode(BusNode):
     """The network's root, sending each fact only to the alpha branches that test for its class."""
 
@@ -124,12 +133,11 @@ class _DispatchingBusNode(BusNode):
         for _, child in chosen:
             child.callback(token)
 
-    # A fact list holds only facts, so the tokens made here skip Token's checks of what they are given.
     def add(self, fact: Any) -> None:
-        self._send(lambda f: tuple.__new__(_Token, (_VALID, {f}, {})), fact)
+        self._send(_valid_token, fact)
 
     def remove(self, fact: Any) -> None:
-        self._send(lambda f: tuple.__new__(_Token, (_INVALID, {f}, {})), fact)
+        self._send(_invalid_token, fact)
 
 
 class _LiteralIndex:

@@ -385,7 +385,15 @@ class KnowledgeBase:
 
     def producers(self, fact: str) -> list[Rule]:
         """The rules that conclude `fact`."""
-        return [r for r in self.rules.values() if fact in r.conclude]
+        return self.concluders().get(fact, [])
+
+    def concluders(self) -> dict[str, list[Rule]]:
+        """Each fact some rule concludes, with the rules that conclude it, in knowledge order."""
+        found: dict[str, list[Rule]] = {}
+        for rule in self.rules.values():
+            for fact in rule.conclude:
+                found.setdefault(fact, []).append(rule)
+        return found
 
 
 @record(frozen=True)
