@@ -200,9 +200,10 @@ def no_longer_concluded(kb: KnowledgeBase, answers: dict[str, str], facts: set[s
     """The facts no rule can conclude any more, given `answers` and the `facts` concluded: every rule that
     concludes one has a top-level condition that fails for good (what compile.py's settling rules declare)."""
     absent: set[str] = set()
+    concluders = kb.concluders()
     while more := {f for f in kb.facts if f not in facts and f not in absent
                    and all(any(holds(c, answers, facts, False, None, absent) is False for c in rule.when.conditions)
-                           for rule in kb.producers(f))}:
+                           for rule in concluders.get(f, []))}:
         absent |= more
     return absent
 
@@ -385,10 +386,10 @@ class KnowledgeBase:
 
     def producers(self, fact: str) -> list[Rule]:
         """The rules that conclude `fact`."""
-        return self.concluders().get(fact, [])
+        return [r for r in self.rules.values() if fact in r.conclude]
 
     def concluders(self) -> dict[str, list[Rule]]:
-        """Each fact some rule concludes, with the rules that conclude it, in knowledge order."""
+        """producers() of every fact some rule concludes, found in one pass over the rules."""
         found: dict[str, list[Rule]] = {}
         for rule in self.rules.values():
             for fact in rule.conclude:
